@@ -1,0 +1,30 @@
+"""LabelHub: a self-hosted crowd labeling marketplace with an MTurk-compatible API."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from labelhub.runtime import Runtime
+from labelhub.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               check_schema: bool = True) -> Flask:
+    """The only place that wires the web application. Refuses a database whose schema is behind."""
+    from labelhub import api, migrations, web
+
+    settings = settings or Settings.load()
+    runtime = runtime or Runtime.from_settings(settings)
+    if check_schema:
+        migrations.check_current(runtime.engine)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=runtime.secret_key(), MAX_CONTENT_LENGTH=settings.web.max_request_bytes,
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.extensions["labelhub"] = runtime
+    app.register_blueprint(api.create_blueprint(), url_prefix="/api/v1")
+    web.register(app)
+    return app
+
+
+def runtime_of(app: Flask) -> Runtime:
+    return app.extensions["labelhub"]

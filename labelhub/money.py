@@ -1,0 +1,39 @@
+"""Money as integer micro-units (1 USD = 1,000,000): parsing, formatting and cent rounding.
+
+Money is never a float anywhere in LabelHub; adapters convert at their boundary with these helpers.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+MICROS_PER_UNIT = 1_000_000
+MICROS_PER_CENT = 10_000
+_AMOUNT = re.compile(r"^[0-9]+(\.[0-9]{0,2})?$")
+
+
+def parse_amount(text: str | Decimal | int) -> int:
+    """'0.50' -> 500000. Non-negative, at most two decimals (MTurk's CurrencyAmount)."""
+    raw = str(text).strip()
+    if not _AMOUNT.match(raw):
+        raise ValueError(f"{text!r} is not an amount like 0.50 (digits, at most two decimals)")
+    return decimal_to_micros(Decimal(raw))
+
+
+def decimal_to_micros(value: Decimal) -> int:
+    try:
+        return int((value * MICROS_PER_UNIT).to_integral_value(rounding=ROUND_HALF_UP))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+
+
+def format_amount(micros: int) -> str:
+    """500000 -> '0.50' (rounded half-up to the cent, as MTurk shows money)."""
+    return str((Decimal(micros) / MICROS_PER_UNIT).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def round_to_cent(micros: Decimal | int) -> int:
+    """Round a micro-unit amount half-up to a whole cent (0.105 -> 0.11, 0.104 -> 0.10)."""
+    cents = (Decimal(micros) / MICROS_PER_CENT).to_integral_value(rounding=ROUND_HALF_UP)
+    return int(cents) * MICROS_PER_CENT

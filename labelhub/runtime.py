@@ -1,0 +1,62 @@
+"""Runtime: the per-process wiring (engine, sessions, enqueuer, clock) every service receives."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from redis import Redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from labelhub.db import make_engine, make_sessionmaker, utcnow
+from labelhub.queueing import Enqueuer, InlineEnqueuer, RqEnqueuer
+from labelhub.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    enqueue: Enqueuer
+    clock: Callable[[], datetime] = utcnow
+    redis: Redis | None = None
+    _sessions: sessionmaker = field(init=False, repr=False)
+    _pid: int = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._sessions = make_sessionmaker(self.engine)
+        self._pid = os.getpid()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        url = settings.database.url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(url, echo=settings.database.echo)
+        redis = Redis.from_url(settings.redis.url) if settings.redis.url else None
+        enqueue: Enqueuer = RqEnqueuer(redis, queue=settings.redis.queue) if redis else InlineEnqueuer()
+        return cls(settings=settings, engine=engine, enqueue=enqueue, redis=redis)
+
+    @property
+    def sessions(self) -> sessionmaker:
+        """The session factory, safe after fork: rq's work horse never reuses the parent's connections."""
+        if self._pid != os.getpid():
+            self.engine.dispose(close=False)
+            self._pid = os.getpid()
+        return self._sessions
+
+    def secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the instance folder."""
+        if self.settings.web.secret_key:
+            return self.settings.web.secret_key
+        path = Path(self.settings.storage.instance_path) / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,132 @@
+"""Accounts: requesters and workers, their credentials, and authentication for the adapters."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from labelhub import ids
+from labelhub.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from labelhub.models import AccessKey, ApiToken, Marketplace, Requester, Worker
+from labelhub.money import decimal_to_micros
+from labelhub.runtime import Runtime
+from labelhub.services import ledger
+from labelhub.services.actors import Actor
+from labelhub.services.commands import Locale
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,99}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class RequesterCredentials:
+    requester_id: str
+    access_key_id: str
+    secret_access_key: str
+    api_token: str
+
+
+@dataclass(frozen=True)
+class WorkerCredentials:
+    worker_id: str
+    password: str
+    api_token: str
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_name(name: str) -> None:
+    if not NAME.match(name or ""):
+        raise InvalidInputError({"name": "2-100 characters: letters, digits and _ . @ - (starting with a letter "
+                                 "or digit)"})
+
+
+def create_requester(rt: Runtime, name: str) -> RequesterCredentials:
+    """A requester with an MTurk-style access key, a REST token, and sandbox play money."""
+    _check_name(name)
+    now = rt.clock()
+    token, secret = ids.new_secret(), ids.new_secret()
+    try:
+        with rt.sessions.begin() as db:
+            requester = Requester(public_id=ids.new_requester_id(), name=name, created_at=now)
+            db.add(requester)
+            db.flush()
+            key = AccessKey(access_key_id=ids.new_access_key_id(), secret_access_key=secret,
+                            requester_id=requester.id, created_at=now)
+            db.add_all([key, ApiToken(token_hash=_hash_token(token), requester_id=requester.id, created_at=now)])
+            ledger.deposit(db, Marketplace.SANDBOX, requester.id,
+                           decimal_to_micros(rt.settings.money.sandbox_starting_balance), now=now,
+                           memo="sandbox play money")
+    except IntegrityError:
+        raise ConflictError(f"A requester named {name!r} already exists", entity="requester") from None
+    return RequesterCredentials(requester.public_id, key.access_key_id, secret, token)
+
+
+def create_worker(rt: Runtime, name: str, *, password: str | None = None, locale: Locale | None = None,
+                  adult: bool = False) -> WorkerCredentials:
+    """A worker account (password hashed with scrypt); a password is generated when none is given."""
+    _check_name(name)
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInputError({"password": f"must be at least {MIN_PASSWORD_LENGTH} characters"})
+    password = password or secrets.token_urlsafe(12)
+    token = ids.new_secret()
+    now = rt.clock()
+    try:
+        with rt.sessions.begin() as db:
+            worker = Worker(public_id=ids.new_worker_id(), name=name, password_hash=generate_password_hash(password),
+                            country=locale.country if locale else None,
+                            subdivision=locale.subdivision if locale else None, adult=adult, created_at=now)
+            db.add(worker)
+            db.flush()
+            db.add(ApiToken(token_hash=_hash_token(token), worker_id=worker.id, created_at=now))
+    except IntegrityError:
+        raise ConflictError(f"A worker named {name!r} already exists", entity="worker") from None
+    return WorkerCredentials(worker.public_id, password, token)
+
+
+def authenticate_token(rt: Runtime, token: str, marketplace: Marketplace) -> Actor:
+    """The requester or worker a REST bearer token belongs to."""
+    with rt.sessions() as db:
+        row = db.scalars(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).one_or_none()
+        if row is None:
+            raise AuthenticationError("The API token is not valid")
+        if row.requester_id is not None:
+            requester = db.get_one(Requester, row.requester_id)
+            return Actor("requester", requester.id, requester.public_id, marketplace)
+        worker = db.get_one(Worker, row.worker_id)
+        return Actor("worker", worker.id, worker.public_id, marketplace)
+
+
+def authenticate_worker(rt: Runtime, name: str, password: str, marketplace: Marketplace) -> Actor:
+    with rt.sessions() as db:
+        worker = db.scalars(select(Worker).where(Worker.name == name)).one_or_none()
+    if worker is None or not check_password_hash(worker.password_hash, password):
+        raise AuthenticationError("Unknown worker name or wrong password")
+    return Actor("worker", worker.id, worker.public_id, marketplace)
+
+
+def access_key_secret(rt: Runtime, access_key_id: str, marketplace: Marketplace) -> tuple[str, Actor]:
+    """The secret behind an access key (for SigV4 verification) and the requester it acts as."""
+    with rt.sessions() as db:
+        key = db.scalars(select(AccessKey).where(AccessKey.access_key_id == access_key_id,
+                                                 AccessKey.active.is_(True))).one_or_none()
+        if key is None:
+            raise AuthenticationError("The security token included in the request is invalid.")
+        requester = db.get_one(Requester, key.requester_id)
+        return key.secret_access_key, Actor("requester", requester.id, requester.public_id, marketplace)
+
+
+def requester_actor(rt: Runtime, requester_public_id: str, marketplace: Marketplace) -> Actor:
+    with rt.sessions() as db:
+        requester = db.scalars(select(Requester).where(Requester.public_id == requester_public_id)).one_or_none()
+    if requester is None:
+        raise NotFoundError(f"Requester {requester_public_id} does not exist", entity="requester")
+    return Actor("requester", requester.id, requester.public_id, marketplace)

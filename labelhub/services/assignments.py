@@ -1,0 +1,251 @@
+"""Assignment use cases: workers accept, return and submit; requesters approve and reject.
+
+Accept is correct under concurrency: it takes the HIT's row lock (PostgreSQL) or SQLite's write lock
+(BEGIN IMMEDIATE, see labelhub.db), re-reads the counters, and the (hit, worker) unique constraint
+backs up the one-assignment-per-worker rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from labelhub import ids
+from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from labelhub.models import HIT, Assignment, AssignmentStatus, HITStatus, Worker
+from labelhub.runtime import Runtime
+from labelhub.services import eligibility, ledger
+from labelhub.services.actors import Actor, require_requester, require_worker
+from labelhub.services.common import Page, paginate, record_event
+from labelhub.services.hits import owned_hit, refresh_status
+
+MAX_SIGNALS_KEYS = 100
+REVIEWED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
+
+
+def _hit_in_marketplace(db: Session, actor: Actor, hit_public_id: str, *, lock: bool) -> HIT:
+    stmt = select(HIT).where(HIT.public_id == hit_public_id, HIT.marketplace == actor.marketplace)
+    hit = db.scalars(stmt.with_for_update(of=HIT) if lock else stmt).one_or_none()
+    if hit is None or hit.status is HITStatus.DISPOSED:
+        raise NotFoundError(f"Hit {hit_public_id} does not exist.", entity="hit")
+    return hit
+
+
+def _assignment(db: Session, actor: Actor, assignment_public_id: str, *, lock: bool = False) -> Assignment:
+    """The assignment, if the actor may see it: its worker, or the requester who owns the HIT."""
+    found = db.scalars(select(Assignment).join(HIT, HIT.id == Assignment.hit_id).where(
+        Assignment.public_id == assignment_public_id, HIT.marketplace == actor.marketplace)).one_or_none()
+    if found is None:
+        raise NotFoundError(f"Assignment {assignment_public_id} does not exist.", entity="assignment")
+    owner_ok = (actor.kind == "worker" and found.worker_id == actor.id) or \
+        (actor.kind == "requester" and found.hit.requester_id == actor.id) or actor.kind == "system"
+    if not owner_ok:
+        raise PermissionDeniedError(f"Assignment {assignment_public_id} is not yours", entity="assignment")
+    if lock:  # lock the HIT first, then re-read the assignment under that lock
+        db.scalars(select(HIT).where(HIT.id == found.hit_id).with_for_update(of=HIT)
+                   .execution_options(populate_existing=True)).one()
+        db.refresh(found)
+    return found
+
+
+def preview(rt: Runtime, actor: Actor, hit_public_id: str) -> HIT:
+    """A HIT as a worker may preview it. Raises PermissionDeniedError when requirements forbid it."""
+    require_worker(actor)
+    with rt.sessions() as db:
+        hit = _hit_in_marketplace(db, actor, hit_public_id, lock=False)
+        worker = db.get_one(Worker, actor.id)
+        allowed = eligibility.worker_access(db, hit, worker, rt.settings.marketplace, now=rt.clock())
+        if not allowed.discover:
+            raise NotFoundError(f"Hit {hit_public_id} does not exist.", entity="hit")
+        if not allowed.preview:
+            raise PermissionDeniedError("You do not meet the qualification requirements to preview this HIT",
+                                        entity="hit", unmet=allowed.unmet)
+        return hit
+
+
+def accept(rt: Runtime, actor: Actor, hit_public_id: str) -> Assignment:
+    """Take one slot of a HIT: deadline = now + the HIT type's assignment duration.
+
+    Never more accepted-or-submitted assignments than MaxAssignments, never two assignments of one
+    worker on one HIT (a returned HIT cannot be taken again). Raises NotFoundError,
+    PermissionDeniedError (requirements, blocks), InvalidStateError (no slot, expired, already held).
+    """
+    require_worker(actor)
+    now = rt.clock()
+    try:
+        with rt.sessions.begin() as db:
+            hit = _hit_in_marketplace(db, actor, hit_public_id, lock=True)
+            worker = db.get_one(Worker, actor.id)
+            allowed = eligibility.worker_access(db, hit, worker, rt.settings.marketplace, now=now)
+            if not allowed.discover:
+                raise NotFoundError(f"Hit {hit_public_id} does not exist.", entity="hit")
+            if not allowed.accept:
+                raise PermissionDeniedError("You do not meet the qualification requirements to accept this HIT",
+                                            entity="hit", unmet=allowed.unmet)
+            if db.scalar(select(Assignment.id).where(Assignment.hit_id == hit.id,
+                                                     Assignment.worker_id == actor.id)):
+                raise InvalidStateError("You have already worked on this HIT", entity="assignment")
+            assignment = Assignment.accept(hit, actor.id, ids.new_id(), now=now)
+            db.add(assignment)
+            db.flush()
+            record_event(db, actor, "AssignmentAccepted", entity="assignment", entity_id=assignment.public_id,
+                         hit=hit, now=now)
+            refresh_status(db, actor, hit, now=now)
+    except IntegrityError:
+        # The same worker accepted the same HIT in a concurrent request (a double click).
+        raise InvalidStateError("You have already worked on this HIT", entity="assignment") from None
+    return assignment
+
+
+def return_assignment(rt: Runtime, actor: Actor, assignment_public_id: str) -> Assignment:
+    """The worker gives the assignment back; its slot opens again."""
+    require_worker(actor)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        assignment = _assignment(db, actor, assignment_public_id, lock=True)
+        give_up_locked(db, actor, assignment, AssignmentStatus.RETURNED, "AssignmentReturned", now=now)
+    return assignment
+
+
+def give_up_locked(db: Session, actor: Actor, assignment: Assignment, outcome: AssignmentStatus, action: str, *,
+             now: datetime) -> None:
+    assignment.give_up(outcome, now=now)
+    record_event(db, actor, action, entity="assignment", entity_id=assignment.public_id, hit=assignment.hit,
+                 now=now)
+    refresh_status(db, actor, assignment.hit, now=now)
+    ledger.sync_hold(db, assignment.hit, now=now)
+
+
+def validate_answer(hit: HIT, answer: object) -> dict:
+    if not isinstance(answer, dict):
+        raise InvalidInputError({"answer": "must be a JSON object"}, entity="assignment")
+    if hit.answer_schema:
+        errors = sorted(Draft202012Validator(hit.answer_schema).iter_errors(answer), key=lambda e: list(e.path))
+        if errors:
+            problems = {"answer" + "".join(f".{p}" for p in e.absolute_path): e.message for e in errors[:10]}
+            raise InvalidInputError(problems, entity="assignment")
+    return answer
+
+
+def _validate_signals(signals: object) -> dict | None:
+    if signals is None:
+        return None
+    if not isinstance(signals, dict) or len(signals) > MAX_SIGNALS_KEYS:
+        raise InvalidInputError({"signals": f"must be a JSON object of at most {MAX_SIGNALS_KEYS} keys"})
+    if not all(isinstance(v, int | float | str | bool) or v is None for v in signals.values()):
+        raise InvalidInputError({"signals": "values must be numbers, strings, booleans or null"})
+    return signals
+
+
+def submit(rt: Runtime, actor: Actor, assignment_public_id: str, answer: object,
+           signals: object = None) -> Assignment:
+    """Store the worker's answer (validated against the HIT's answer schema) and behavioural signals.
+
+    With an auto-approval delay of 0 the assignment is approved and paid at once.
+    """
+    require_worker(actor)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        assignment = _assignment(db, actor, assignment_public_id, lock=True)
+        hit = assignment.hit
+        if assignment.status is AssignmentStatus.ACCEPTED and now > assignment.deadline:
+            raise InvalidStateError("The time allotted for this assignment has passed", entity="assignment")
+        if assignment.status is AssignmentStatus.ACCEPTED:
+            assignment.submit(validate_answer(hit, answer), _validate_signals(signals), now=now)
+        else:
+            assignment.submit({}, None, now=now)  # raises the state error naming the current status
+        record_event(db, actor, "AssignmentSubmitted", entity="assignment", entity_id=assignment.public_id,
+                     hit=hit, now=now)
+        if hit.hit_type.auto_approval_delay_seconds == 0:
+            approve_locked(db, rt, actor, assignment, feedback=None, override=False, now=now)
+        refresh_status(db, actor, hit, now=now)
+    return assignment
+
+
+def approve_locked(db: Session, rt: Runtime, actor: Actor, assignment: Assignment, *, feedback: str | None,
+             override: bool, now: datetime) -> None:
+    until = None
+    if override and assignment.submitted_at is not None:
+        if assignment.hit.status is HITStatus.DISPOSED:
+            raise InvalidStateError("The HIT of this assignment has been deleted", entity="assignment")
+        until = assignment.submitted_at + timedelta(days=rt.settings.marketplace.override_rejection_days)
+    assignment.approve(feedback, now=now, override_rejection_until=until)
+    ledger.pay_assignment(db, assignment.hit, assignment, now=now)
+    ledger.sync_hold(db, assignment.hit, now=now)
+    record_event(db, actor, "AssignmentApproved", entity="assignment", entity_id=assignment.public_id,
+                 hit=assignment.hit, now=now, override_rejection=override)
+
+
+def _check_feedback(feedback: str | None, *, required: bool) -> None:
+    if feedback is not None and len(feedback) > 1024:
+        raise InvalidInputError({"requester_feedback": "must be at most 1,024 characters"})
+    if required and feedback is None:
+        raise InvalidInputError({"requester_feedback": "is required when rejecting"})
+
+
+def approve(rt: Runtime, actor: Actor, assignment_public_id: str, *, feedback: str | None = None,
+            override_rejection: bool = False) -> Assignment:
+    """Submitted -> Approved, paying reward and fee from the HIT's held funds. With
+    ``override_rejection`` a Rejected assignment submitted within 30 days is approved instead
+    (its cost is held again first; InsufficientFundsError if it cannot be)."""
+    require_requester(actor)
+    _check_feedback(feedback, required=False)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        assignment = _assignment(db, actor, assignment_public_id, lock=True)
+        approve_locked(db, rt, actor, assignment, feedback=feedback, override=override_rejection, now=now)
+    return assignment
+
+
+def reject(rt: Runtime, actor: Actor, assignment_public_id: str, *, feedback: str) -> Assignment:
+    """Submitted -> Rejected (feedback required); the slot's held cost returns to the requester."""
+    require_requester(actor)
+    _check_feedback(feedback, required=True)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        assignment = _assignment(db, actor, assignment_public_id, lock=True)
+        assignment.reject(feedback, now=now)
+        ledger.sync_hold(db, assignment.hit, now=now)
+        record_event(db, actor, "AssignmentRejected", entity="assignment", entity_id=assignment.public_id,
+                     hit=assignment.hit, now=now)
+    return assignment
+
+
+def get_assignment(rt: Runtime, actor: Actor, assignment_public_id: str) -> Assignment:
+    """An assignment for its worker, or for its requester once submitted (as MTurk's GetAssignment)."""
+    with rt.sessions() as db:
+        assignment = _assignment(db, actor, assignment_public_id)
+        if actor.kind == "requester" and assignment.status not in REVIEWED:
+            raise InvalidStateError(
+                "This operation can be called with a status of: Submitted, Approved, Rejected",
+                entity="assignment", status=assignment.status.value)
+        return assignment
+
+
+def list_for_hit(rt: Runtime, actor: Actor, hit_public_id: str, *,
+                 statuses: tuple[AssignmentStatus, ...] = REVIEWED, cursor: str | None = None,
+                 limit: int = 50) -> Page[Assignment]:
+    """Submitted assignments of a HIT (never ones still being worked on), filtered by status."""
+    require_requester(actor)
+    if not statuses or any(s not in REVIEWED for s in statuses):
+        raise InvalidInputError({"statuses": "may only contain Submitted, Approved and Rejected"})
+    with rt.sessions() as db:
+        hit = owned_hit(db, actor, hit_public_id)
+        stmt = select(Assignment).where(Assignment.hit_id == hit.id, Assignment.status.in_(statuses))
+        return paginate(db, stmt, Assignment.id, cursor, limit)
+
+
+def list_for_worker(rt: Runtime, actor: Actor, *, statuses: tuple[AssignmentStatus, ...] | None = None,
+                    cursor: str | None = None, limit: int = 50) -> Page[Assignment]:
+    """The worker's own assignments in this marketplace."""
+    require_worker(actor)
+    stmt = select(Assignment).join(HIT, HIT.id == Assignment.hit_id).where(
+        Assignment.worker_id == actor.id, HIT.marketplace == actor.marketplace)
+    if statuses:
+        stmt = stmt.where(Assignment.status.in_(statuses))
+    with rt.sessions() as db:
+        return paginate(db, stmt, Assignment.id, cursor, limit)

@@ -1,0 +1,109 @@
+"""Helpers shared by the use cases: keyset pagination, the event log, idempotency tokens, lookups."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from labelhub.errors import InvalidInputError, NotFoundError
+from labelhub.models import HIT, Event, RequestToken, Worker
+from labelhub.services.actors import Actor
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list; ``next_cursor`` is opaque and None on the last page."""
+
+    items: Sequence[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Created(Generic[T]):
+    """What an idempotent create returns: ``replayed`` is true when the token was seen before."""
+
+    value: T
+    replayed: bool = False
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        version, _, value = text.partition(":")
+        if version != "v1":
+            raise ValueError
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInputError({"cursor": "is not a cursor this server issued"}) from None
+
+
+def check_page_size(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidInputError({"limit": f"must be between 1 and {MAX_PAGE_SIZE}"})
+    return limit
+
+
+def paginate(db: Session, stmt: Select, id_column: InstrumentedAttribute, cursor: str | None,
+             limit: int) -> Page[Any]:
+    """Keyset pagination in id order: stable under inserts, no OFFSET scans."""
+    limit = check_page_size(limit)
+    after = decode_cursor(cursor)
+    rows = list(db.scalars(stmt.where(id_column > after).order_by(id_column).limit(limit + 1)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(getattr(rows[-1], id_column.key)) if more else None
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def record_event(db: Session, actor: Actor, action: str, *, entity: str, entity_id: str, now: datetime,
+                 hit: HIT | None = None, **data: Any) -> None:
+    db.add(Event(marketplace=actor.marketplace, at=now, actor=actor.label, action=action, entity=entity,
+                 entity_id=entity_id, hit_id=hit.id if hit is not None else None, data=data or None))
+
+
+def find_token(db: Session, actor: Actor, scope: str, token: str | None, *, now: datetime,
+               window: timedelta) -> str | None:
+    """The id created by an earlier request with this token, if it is still remembered."""
+    if not token:
+        return None
+    row = db.scalars(select(RequestToken).where(
+        RequestToken.requester_id == actor.id, RequestToken.marketplace == actor.marketplace,
+        RequestToken.scope == scope, RequestToken.token == token)).one_or_none()
+    if row is None:
+        return None
+    if row.created_at + window <= now:
+        db.execute(delete(RequestToken).where(RequestToken.id == row.id))
+        db.flush()
+        return None
+    return row.result_id
+
+
+def remember_token(db: Session, actor: Actor, scope: str, token: str | None, result_id: str, *,
+                   now: datetime) -> None:
+    if token:
+        db.add(RequestToken(requester_id=actor.id, marketplace=actor.marketplace, scope=scope, token=token,
+                            result_id=result_id, created_at=now))
+
+
+def get_worker(db: Session, worker_public_id: str) -> Worker:
+    worker = db.scalars(select(Worker).where(Worker.public_id == worker_public_id)).one_or_none()
+    if worker is None:
+        raise NotFoundError(f"Worker {worker_public_id} does not exist", entity="worker")
+    return worker

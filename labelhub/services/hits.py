@@ -1,0 +1,335 @@
+"""HIT lifecycle use cases for requesters: HIT types, create, extend, expire, review status, delete."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from labelhub import ids
+from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from labelhub.models import HIT, Event, HITStatus, HITType, QualificationRequirement
+from labelhub.runtime import Runtime
+from labelhub.services import ledger
+from labelhub.services.actors import Actor, require_requester
+from labelhub.services.commands import CreateHIT, HITTypeSpec
+from labelhub.services.common import Created, Page, find_token, paginate, record_event, remember_token
+
+CREATE_HIT_SCOPE = "CreateHIT"
+ADD_ASSIGNMENTS_SCOPE = "CreateAdditionalAssignmentsForHIT"
+
+
+def _fingerprint(actor: Actor, spec: HITTypeSpec) -> str:
+    payload = {
+        "requester": actor.id, "marketplace": actor.marketplace.value, "title": spec.title,
+        "description": spec.description, "keywords": spec.keywords, "reward": spec.reward_micros,
+        "duration": spec.assignment_duration_seconds, "auto_approval": spec.auto_approval_delay_seconds,
+        "requirements": [
+            [r.qualification_type_id, r.comparator.value, list(r.integer_values),
+             [[loc.country, loc.subdivision] for loc in r.locale_values], r.actions_guarded.value]
+            for r in spec.requirements],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def hit_type_for(db: Session, actor: Actor, spec: HITTypeSpec, now: datetime) -> HITType:
+    """The requester's HIT type with exactly these properties, created if there is none yet."""
+    fingerprint = _fingerprint(actor, spec)
+    stmt = select(HITType).where(HITType.requester_id == actor.id, HITType.marketplace == actor.marketplace,
+                                 HITType.fingerprint == fingerprint)
+    existing = db.scalars(stmt).one_or_none()
+    if existing is not None:
+        return existing
+    hit_type = HITType(
+        public_id=ids.new_id(), requester_id=actor.id, marketplace=actor.marketplace, fingerprint=fingerprint,
+        title=spec.title, description=spec.description, keywords=spec.keywords,
+        reward_micros=spec.reward_micros, assignment_duration_seconds=spec.assignment_duration_seconds,
+        auto_approval_delay_seconds=spec.auto_approval_delay_seconds, created_at=now,
+        requirements=[
+            QualificationRequirement(
+                position=i, qualification_type_id=r.qualification_type_id, comparator=r.comparator,
+                integer_values=list(r.integer_values) or None,
+                locale_values=[{"country": loc.country, "subdivision": loc.subdivision}
+                               for loc in r.locale_values] or None,
+                actions_guarded=r.actions_guarded)
+            for i, r in enumerate(spec.requirements)])
+    try:
+        with db.begin_nested():
+            db.add(hit_type)
+    except IntegrityError:  # an identical type was created concurrently: use it
+        return db.scalars(stmt).one()
+    return hit_type
+
+
+def owned_hit_type(db: Session, actor: Actor, hit_type_public_id: str) -> HITType:
+    hit_type = db.scalars(select(HITType).where(HITType.public_id == hit_type_public_id,
+                                                HITType.marketplace == actor.marketplace)).one_or_none()
+    if hit_type is None:
+        raise NotFoundError(f"HITType {hit_type_public_id} does not exist", entity="hit_type")
+    if hit_type.requester_id != actor.id:
+        raise PermissionDeniedError(f"HITType {hit_type_public_id} belongs to another requester",
+                                    entity="hit_type")
+    return hit_type
+
+
+def owned_hit(db: Session, actor: Actor, hit_public_id: str, *, lock: bool = False) -> HIT:
+    """The actor's HIT in the actor's marketplace; ``lock`` takes the HIT's row lock."""
+    stmt = select(HIT).where(HIT.public_id == hit_public_id, HIT.marketplace == actor.marketplace)
+    if lock:
+        stmt = stmt.with_for_update(of=HIT)
+    hit = db.scalars(stmt).one_or_none()
+    if hit is None:
+        raise NotFoundError(f"Hit {hit_public_id} does not exist.", entity="hit")
+    if actor.kind != "system" and hit.requester_id != actor.id:
+        raise PermissionDeniedError(f"HIT {hit_public_id} belongs to another requester", entity="hit")
+    return hit
+
+
+def refresh_status(db: Session, actor: Actor, hit: HIT, *, now: datetime) -> None:
+    """Bring the HIT's status in line with its counters and clock, logging the change."""
+    new = hit.derived_status(now)
+    if new is not hit.status:
+        old, hit.status = hit.status, new
+        if new in (HITStatus.REVIEWABLE, HITStatus.REVIEWING):
+            record_event(db, actor, "HITReviewable", entity="hit", entity_id=hit.public_id, hit=hit, now=now,
+                         previous=old.value)
+        else:
+            record_event(db, actor, "HITStatusChanged", entity="hit", entity_id=hit.public_id, hit=hit,
+                         now=now, previous=old.value, status=new.value)
+
+
+def create_hit_type(rt: Runtime, actor: Actor, spec: HITTypeSpec) -> HITType:
+    """Create a HIT type, or return the requester's existing one with identical properties."""
+    require_requester(actor)
+    with rt.sessions.begin() as db:
+        return hit_type_for(db, actor, spec, rt.clock())
+
+
+def insert_hit(db: Session, rt: Runtime, actor: Actor, cmd: CreateHIT, *, now: datetime) -> HIT:
+    """Create one HIT and reserve its cost inside the caller's transaction (also used for batches)."""
+    if cmd.hit_type is not None:
+        hit_type = hit_type_for(db, actor, cmd.hit_type, now)
+    else:
+        hit_type = owned_hit_type(db, actor, cmd.hit_type_id or "")
+    hit = HIT(
+        public_id=ids.new_id(), requester_id=actor.id, marketplace=actor.marketplace, hit_type=hit_type,
+        batch_id=cmd.batch_id, question=cmd.question, data=cmd.data, answer_schema=cmd.answer_schema,
+        requester_annotation=cmd.requester_annotation, max_assignments=cmd.max_assignments,
+        fee_per_assignment_micros=ledger.reward_fee(rt.settings.money, hit_type.reward_micros,
+                                                    cmd.max_assignments),
+        status=HITStatus.ASSIGNABLE, created_at=now, expires_at=now + timedelta(seconds=cmd.lifetime_seconds))
+    db.add(hit)
+    db.flush()
+    ledger.sync_hold(db, hit, now=now)
+    record_event(db, actor, "HITCreated", entity="hit", entity_id=hit.public_id, hit=hit, now=now,
+                 max_assignments=hit.max_assignments, hit_type=hit_type.public_id)
+    return hit
+
+
+def create_hit(rt: Runtime, actor: Actor, cmd: CreateHIT) -> Created[HIT]:
+    """Create a HIT and hold its maximum cost (reward + fee for every assignment).
+
+    A UniqueRequestToken seen in the last 24 hours returns the first HIT (``replayed``), never a
+    second. Raises InsufficientFundsError (nothing is created), NotFoundError/PermissionDeniedError
+    for a HIT type that is not the requester's, InvalidInputError.
+    """
+    require_requester(actor)
+    window = timedelta(hours=rt.settings.marketplace.idempotency_window_hours)
+    for attempt in range(2):
+        now = rt.clock()
+        try:
+            with rt.sessions.begin() as db:
+                earlier = find_token(db, actor, CREATE_HIT_SCOPE, cmd.unique_request_token, now=now, window=window)
+                if earlier is not None:
+                    return Created(owned_hit(db, actor, earlier), replayed=True)
+                hit = insert_hit(db, rt, actor, cmd, now=now)
+                remember_token(db, actor, CREATE_HIT_SCOPE, cmd.unique_request_token, hit.public_id, now=now)
+            return Created(hit)
+        except IntegrityError:
+            # A concurrent request with the same token committed first; the next attempt finds it.
+            if attempt or not cmd.unique_request_token:
+                raise
+    raise AssertionError("unreachable")
+
+
+def get_hit(rt: Runtime, actor: Actor, hit_public_id: str) -> HIT:
+    require_requester(actor)
+    with rt.sessions() as db:
+        return owned_hit(db, actor, hit_public_id)
+
+
+def _requester_hits(actor: Actor):
+    return select(HIT).where(HIT.requester_id == actor.id, HIT.marketplace == actor.marketplace)
+
+
+def list_hits(rt: Runtime, actor: Actor, *, cursor: str | None = None, limit: int = 50,
+              batch_id: int | None = None) -> Page[HIT]:
+    """The requester's HITs in any status except Disposed, oldest first."""
+    require_requester(actor)
+    stmt = _requester_hits(actor).where(HIT.status != HITStatus.DISPOSED)
+    if batch_id is not None:
+        stmt = stmt.where(HIT.batch_id == batch_id)
+    with rt.sessions() as db:
+        return paginate(db, stmt, HIT.id, cursor, limit)
+
+
+def list_reviewable_hits(rt: Runtime, actor: Actor, *, status: HITStatus = HITStatus.REVIEWABLE,
+                         hit_type_id: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[HIT]:
+    require_requester(actor)
+    if status not in (HITStatus.REVIEWABLE, HITStatus.REVIEWING):
+        raise InvalidInputError({"status": "must be Reviewable or Reviewing"})
+    with rt.sessions() as db:
+        stmt = _requester_hits(actor).where(HIT.status == status)
+        if hit_type_id is not None:
+            stmt = stmt.where(HIT.hit_type_id == owned_hit_type(db, actor, hit_type_id).id)
+        return paginate(db, stmt, HIT.id, cursor, limit)
+
+
+def list_hits_for_qualification_type(rt: Runtime, actor: Actor, qualification_type_id: str, *,
+                                     cursor: str | None = None, limit: int = 50) -> Page[HIT]:
+    """The requester's live HITs whose HIT type requires this qualification type."""
+    require_requester(actor)
+    uses_type = select(QualificationRequirement.hit_type_id).where(
+        QualificationRequirement.qualification_type_id == qualification_type_id)
+    stmt = _requester_hits(actor).where(HIT.status != HITStatus.DISPOSED, HIT.hit_type_id.in_(uses_type))
+    with rt.sessions() as db:
+        return paginate(db, stmt, HIT.id, cursor, limit)
+
+
+def create_additional_assignments(rt: Runtime, actor: Actor, hit_public_id: str, count: int, *,
+                                  unique_request_token: str | None = None) -> Created[HIT]:
+    """Add assignments to a HIT and hold their cost.
+
+    Going from fewer than 10 to 10 or more is refused (it would change the fee tier of assignments
+    already held). Raises InvalidStateError, InsufficientFundsError, InvalidInputError.
+    """
+    require_requester(actor)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1_000_000:
+        raise InvalidInputError({"number_of_additional_assignments": "must be between 1 and 1,000,000"})
+    threshold = rt.settings.money.large_hit_min_assignments
+    window = timedelta(hours=rt.settings.marketplace.idempotency_window_hours)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        hit = owned_hit(db, actor, hit_public_id, lock=True)
+        if find_token(db, actor, ADD_ASSIGNMENTS_SCOPE, unique_request_token, now=now, window=window):
+            return Created(hit, replayed=True)
+        if hit.status is HITStatus.DISPOSED:
+            raise InvalidStateError("This HIT has been deleted", entity="hit")
+        if hit.max_assignments < threshold <= hit.max_assignments + count:
+            raise InvalidStateError(
+                f"A HIT created with fewer than {threshold} assignments cannot be extended to {threshold} or more",
+                entity="hit", reason="InvalidMaximumAssignmentsIncrease")
+        hit.max_assignments += count
+        ledger.sync_hold(db, hit, now=now)
+        record_event(db, actor, "HITExtended", entity="hit", entity_id=hit.public_id, hit=hit, now=now,
+                     added_assignments=count)
+        refresh_status(db, actor, hit, now=now)
+        remember_token(db, actor, ADD_ASSIGNMENTS_SCOPE, unique_request_token, hit.public_id, now=now)
+    return Created(hit)
+
+
+def expire(db: Session, actor: Actor, hit: HIT, *, now: datetime) -> None:
+    """Stop the HIT taking new workers now; funds for slots nobody holds go back to the requester."""
+    if hit.expires_at > now:
+        hit.expires_at = now
+    hit.expired_at = now
+    refresh_status(db, actor, hit, now=now)
+    ledger.sync_hold(db, hit, now=now)
+    record_event(db, actor, "HITExpired", entity="hit", entity_id=hit.public_id, hit=hit, now=now)
+
+
+def update_expiration(rt: Runtime, actor: Actor, hit_public_id: str, expire_at: datetime) -> HIT:
+    """Set the expiration. A time not in the future expires the HIT now; a future time extends it
+    (an expired HIT with free slots becomes Assignable again, and their cost is held again)."""
+    require_requester(actor)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        hit = owned_hit(db, actor, hit_public_id, lock=True)
+        if hit.status is HITStatus.DISPOSED:
+            raise InvalidStateError("This HIT has been deleted", entity="hit")
+        if expire_at <= now:
+            expire(db, actor, hit, now=now)
+        else:
+            hit.expires_at, hit.expired_at = expire_at, None
+            ledger.sync_hold(db, hit, now=now)
+            record_event(db, actor, "HITExtended", entity="hit", entity_id=hit.public_id, hit=hit, now=now,
+                         expires_at=expire_at.isoformat())
+            refresh_status(db, actor, hit, now=now)
+    return hit
+
+
+def update_review_status(rt: Runtime, actor: Actor, hit_public_id: str, *, revert: bool = False) -> HIT:
+    """Reviewable -> Reviewing, or with ``revert`` Reviewing -> Reviewable."""
+    require_requester(actor)
+    now = rt.clock()
+    source, target = (HITStatus.REVIEWING, HITStatus.REVIEWABLE) if revert else \
+        (HITStatus.REVIEWABLE, HITStatus.REVIEWING)
+    with rt.sessions.begin() as db:
+        hit = owned_hit(db, actor, hit_public_id, lock=True)
+        if hit.status is not source:
+            raise InvalidStateError(
+                f"This HIT is currently in the state '{hit.status.value}'.  This operation can be called "
+                f"with a status of: {source.value}", entity="hit", status=hit.status.value)
+        hit.status = target
+        record_event(db, actor, "HITReviewStatusChanged", entity="hit", entity_id=hit.public_id, hit=hit,
+                     now=now, status=target.value)
+    return hit
+
+
+def change_hit_type(rt: Runtime, actor: Actor, hit_public_id: str, hit_type_public_id: str) -> HIT:
+    """Move a HIT to another of the requester's HIT types (title, reward, requirements...).
+
+    The fee tier stays the HIT's; the held funds are re-synced to the new reward.
+    """
+    require_requester(actor)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        hit = owned_hit(db, actor, hit_public_id, lock=True)
+        if hit.status is HITStatus.DISPOSED:
+            raise InvalidStateError("This HIT has been deleted", entity="hit")
+        hit_type = owned_hit_type(db, actor, hit_type_public_id)
+        previous = hit.hit_type.public_id
+        hit.hit_type = hit_type
+        hit.fee_per_assignment_micros = ledger.reward_fee(rt.settings.money, hit_type.reward_micros,
+                                                          hit.max_assignments)
+        db.flush()
+        ledger.sync_hold(db, hit, now=now)
+        record_event(db, actor, "HITTypeChanged", entity="hit", entity_id=hit.public_id, hit=hit, now=now,
+                     previous=previous, hit_type=hit_type.public_id)
+    return hit
+
+
+def delete_hit(rt: Runtime, actor: Actor, hit_public_id: str) -> HIT:
+    """Dispose of a HIT: only Reviewable or Reviewing, with every submitted assignment decided."""
+    require_requester(actor)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        hit = owned_hit(db, actor, hit_public_id, lock=True)
+        dispose(db, actor, hit, now=now)
+    return hit
+
+
+def dispose(db: Session, actor: Actor, hit: HIT, *, now: datetime) -> None:
+    if hit.status not in (HITStatus.REVIEWABLE, HITStatus.REVIEWING):
+        raise InvalidStateError(
+            f"This HIT is currently in the state '{hit.status.value}'.  This operation can be called with a "
+            "status of: Reviewing, Reviewable", entity="hit", status=hit.status.value)
+    if hit.submitted_count:
+        raise InvalidStateError(
+            f"This HIT has {hit.submitted_count} submitted assignment(s) to approve or reject before it can "
+            "be deleted", entity="hit", status=hit.status.value)
+    hit.status, hit.disposed_at = HITStatus.DISPOSED, now
+    ledger.sync_hold(db, hit, now=now)
+    record_event(db, actor, "HITDisposed", entity="hit", entity_id=hit.public_id, hit=hit, now=now)
+
+
+def hit_history(rt: Runtime, actor: Actor, hit_public_id: str) -> list[Event]:
+    """Every recorded state change of the HIT and its assignments, in order."""
+    require_requester(actor)
+    with rt.sessions() as db:
+        hit = owned_hit(db, actor, hit_public_id)
+        return list(db.scalars(select(Event).where(Event.hit_id == hit.id).order_by(Event.id)))

@@ -1,0 +1,120 @@
+"""Money use cases: balances, deposits, bonuses and worker earnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from labelhub import ids
+from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from labelhub.models import HIT, Assignment, AssignmentStatus, Bonus, HITType, Marketplace, Requester, Worker
+from labelhub.runtime import Runtime
+from labelhub.services import ledger
+from labelhub.services.actors import Actor, require_requester, require_worker
+from labelhub.services.commands import SendBonus
+from labelhub.services.common import Created, Page, find_token, paginate, record_event, remember_token
+
+SEND_BONUS_SCOPE = "SendBonus"
+
+
+def balance(rt: Runtime, actor: Actor) -> ledger.Balance:
+    """The requester's available and on-hold balances in the actor's marketplace, from the ledger."""
+    require_requester(actor)
+    with rt.sessions() as db:
+        return ledger.requester_balance(db, actor.marketplace, actor.id)
+
+
+def deposit(rt: Runtime, requester_public_id: str, amount_micros: int, *,
+            marketplace: Marketplace = Marketplace.PRODUCTION, memo: str = "deposit") -> ledger.Balance:
+    """Add funds to a requester's account (an operator's action: the CLI, not the APIs)."""
+    if isinstance(amount_micros, bool) or not isinstance(amount_micros, int) or amount_micros <= 0:
+        raise InvalidInputError({"amount": "must be a positive amount"})
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        requester = db.scalars(select(Requester).where(Requester.public_id == requester_public_id)).one_or_none()
+        if requester is None:
+            raise NotFoundError(f"Requester {requester_public_id} does not exist", entity="requester")
+        ledger.deposit(db, marketplace, requester.id, amount_micros, now=now, memo=memo)
+        return ledger.requester_balance(db, marketplace, requester.id)
+
+
+def send_bonus(rt: Runtime, actor: Actor, cmd: SendBonus) -> Created[Bonus]:
+    """Pay a bonus (plus fee) to a worker for an assignment they submitted on one of the requester's
+    HITs. Idempotent by UniqueRequestToken. Raises InsufficientFundsError, NotFoundError,
+    PermissionDeniedError, InvalidStateError."""
+    require_requester(actor)
+    now = rt.clock()
+    window = timedelta(hours=rt.settings.marketplace.idempotency_window_hours)
+    with rt.sessions.begin() as db:
+        earlier = find_token(db, actor, SEND_BONUS_SCOPE, cmd.unique_request_token, now=now, window=window)
+        if earlier is not None:
+            return Created(db.scalars(select(Bonus).where(Bonus.public_id == earlier)).one(), replayed=True)
+        assignment = db.scalars(select(Assignment).join(HIT).where(
+            Assignment.public_id == cmd.assignment_id, HIT.marketplace == actor.marketplace)).one_or_none()
+        if assignment is None:
+            raise NotFoundError(f"Assignment {cmd.assignment_id} does not exist.", entity="assignment")
+        if assignment.hit.requester_id != actor.id:
+            raise PermissionDeniedError(f"Assignment {cmd.assignment_id} is not for one of your HITs",
+                                        entity="assignment")
+        worker = db.get_one(Worker, assignment.worker_id)
+        if worker.public_id != cmd.worker_id:
+            raise InvalidInputError({"worker_id": f"worker {cmd.worker_id} did not do assignment "
+                                     f"{cmd.assignment_id}"}, entity="assignment")
+        if assignment.status not in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED,
+                                     AssignmentStatus.REJECTED):
+            raise InvalidStateError("A bonus can only be paid for a submitted assignment", entity="assignment")
+        fee = ledger.pay_bonus(db, rt.settings.money, actor.marketplace, actor.id, assignment, cmd.amount_micros,
+                               now=now)
+        bonus = Bonus(public_id=ids.new_id(), requester_id=actor.id, worker_id=worker.id,
+                      assignment_id=assignment.id, marketplace=actor.marketplace, amount_micros=cmd.amount_micros,
+                      fee_micros=fee, reason=cmd.reason, created_at=now)
+        db.add(bonus)
+        record_event(db, actor, "BonusPaid", entity="assignment", entity_id=assignment.public_id,
+                     hit=assignment.hit, now=now, bonus=bonus.public_id, amount=cmd.amount_micros)
+        remember_token(db, actor, SEND_BONUS_SCOPE, cmd.unique_request_token, bonus.public_id, now=now)
+    return Created(bonus)
+
+
+@dataclass(frozen=True)
+class BonusView:
+    bonus: Bonus
+    worker_id: str
+    assignment_id: str
+
+
+def list_bonuses(rt: Runtime, actor: Actor, *, hit_id: str | None = None, assignment_id: str | None = None,
+                 cursor: str | None = None, limit: int = 50) -> Page[BonusView]:
+    """Bonuses the requester paid for one HIT or one assignment (exactly one of the two)."""
+    require_requester(actor)
+    if (hit_id is None) == (assignment_id is None):
+        raise InvalidInputError({"hit_id": "give either hit_id or assignment_id"})
+    stmt = select(Bonus).join(Assignment, Assignment.id == Bonus.assignment_id).join(HIT).where(
+        Bonus.requester_id == actor.id, Bonus.marketplace == actor.marketplace)
+    stmt = stmt.where(HIT.public_id == hit_id) if hit_id else stmt.where(Assignment.public_id == assignment_id)
+    with rt.sessions() as db:
+        page = paginate(db, stmt, Bonus.id, cursor, limit)
+        workers = dict(db.execute(select(Worker.id, Worker.public_id).where(
+            Worker.id.in_({b.worker_id for b in page.items}))).all())
+        assignments = dict(db.execute(select(Assignment.id, Assignment.public_id).where(
+            Assignment.id.in_({b.assignment_id for b in page.items}))).all())
+    return Page([BonusView(b, workers[b.worker_id], assignments[b.assignment_id]) for b in page.items],
+                page.next_cursor)
+
+
+@dataclass(frozen=True)
+class Earnings:
+    approved_micros: int
+    pending_micros: int
+
+
+def worker_earnings(rt: Runtime, actor: Actor) -> Earnings:
+    """What the worker has been paid (rewards and bonuses) and what awaits approval."""
+    require_worker(actor)
+    with rt.sessions() as db:
+        pending = db.scalar(select(func.coalesce(func.sum(HITType.reward_micros), 0))
+                            .select_from(Assignment).join(HIT).join(HITType)
+                            .where(Assignment.worker_id == actor.id, HIT.marketplace == actor.marketplace,
+                                   Assignment.status == AssignmentStatus.SUBMITTED))
+        return Earnings(ledger.worker_earnings(db, actor.marketplace, actor.id), int(pending))

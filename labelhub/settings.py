@@ -1,0 +1,133 @@
+"""Typed settings: config.toml defaults overlaid by LABELHUB_<SECTION>_<KEY> environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, get_type_hints
+
+ENV_PREFIX = "LABELHUB_"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///instance/labelhub.sqlite"
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = ""
+    queue: str = "labelhub"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 5000
+    max_request_bytes: int = 16 * 1024 * 1024
+    page_size: int = 50
+    max_page_size: int = 100
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    instance_path: str = "instance"
+
+
+@dataclass(frozen=True)
+class MoneySettings:
+    fee_rate: Decimal = Decimal("0.20")
+    large_hit_fee_rate: Decimal = Decimal("0.40")
+    large_hit_min_assignments: int = 10
+    minimum_fee: Decimal = Decimal("0.01")
+    currency: str = "USD"
+    sandbox_starting_balance: Decimal = Decimal("10000.00")
+
+
+@dataclass(frozen=True)
+class MarketplaceSettings:
+    percent_approved_min_assignments: int = 10
+    masters_min_approved: int = 500
+    masters_min_percent_approved: int = 98
+    idempotency_window_hours: int = 24
+    override_rejection_days: int = 30
+
+
+@dataclass(frozen=True)
+class JobsSettings:
+    sweep_interval_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    money: MoneySettings = field(default_factory=MoneySettings)
+    marketplace: MarketplaceSettings = field(default_factory=MarketplaceSettings)
+    jobs: JobsSettings = field(default_factory=JobsSettings)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``path`` (default: $LABELHUB_CONFIG or ./config.toml, missing file = defaults), then env."""
+        env = os.environ if env is None else env
+        path = Path(path or env.get("LABELHUB_CONFIG", "config.toml"))
+        try:
+            raw = tomllib.loads(path.read_text()) if path.exists() else {}
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        return _build(cls, _overlay_env(raw, env), where=str(path))
+
+
+def _overlay_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    merged = {section: dict(values) for section, values in raw.items() if isinstance(values, dict)}
+    for section in fields(Settings):
+        for item in fields(section.default_factory()):  # type: ignore[misc]
+            name = f"{ENV_PREFIX}{section.name}_{item.name}".upper()
+            if name in env:
+                merged.setdefault(section.name, {})[item.name] = env[name]
+    return merged
+
+
+def _build(cls: type, raw: Mapping[str, Any], *, where: str) -> Any:
+    hints = get_type_hints(cls)
+    unknown = set(raw) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    values = {}
+    for item in fields(cls):
+        if item.name not in raw:
+            continue
+        kind = hints[item.name]
+        if is_dataclass(kind):
+            values[item.name] = _build(kind, raw[item.name], where=f"{where} [{item.name}]")
+        else:
+            values[item.name] = _coerce(raw[item.name], kind, f"{where}: {item.name}")
+    return cls(**values)
+
+
+def _coerce(value: Any, kind: type, where: str) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            lowered = str(value).strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ValueError
+            return lowered in {"1", "true", "yes"}
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind is Decimal:
+            return Decimal(str(value))
+        return str(value)
+    except (ValueError, InvalidOperation):
+        raise ValueError(f"{where}: {value!r} is not a valid {kind.__name__}") from None
