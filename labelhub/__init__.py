@@ -11,10 +11,11 @@ from labelhub.settings import Settings
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
                check_schema: bool = True) -> Flask:
     """The only place that wires the web application. Refuses a database whose schema is behind."""
-    from labelhub import api, migrations, web
+    from labelhub import api, jobs, migrations, web
 
     settings = settings or Settings.load()
     runtime = runtime or Runtime.from_settings(settings)
+    jobs.install_runtime(runtime)  # inline jobs (no Redis) must use this app's database, not config.toml's
     if check_schema:
         migrations.check_current(runtime.engine)
     app = Flask(__name__)

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from werkzeug.serving import make_server
 
-from labelhub import create_app, migrations
+from labelhub import create_app, jobs, migrations
 from labelhub.db import Base, make_engine
 from labelhub.queueing import InlineEnqueuer
 from labelhub.runtime import Runtime
@@ -96,7 +96,9 @@ def settings(database_url: str, tmp_path) -> Settings:
 @pytest.fixture
 def runtime(engine: Engine, settings: Settings, clock: Clock) -> Iterator[Runtime]:
     rt = Runtime(settings=settings, engine=engine, enqueue=InlineEnqueuer(), clock=clock)
+    jobs.install_runtime(rt)
     yield rt
+    jobs.install_runtime(None)
     empty_all_tables(engine)
 
 
