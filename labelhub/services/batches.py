@@ -8,13 +8,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from labelhub import ids
 from labelhub.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from labelhub.models import HIT, Batch, HITStatus
 from labelhub.runtime import Runtime
 from labelhub.services.actors import Actor, require_requester
-from labelhub.services.commands import CreateHIT, HITTypeSpec, check_range, check_text
+from labelhub.services.commands import (
+    MAX_ASSIGNMENTS,
+    MAX_DURATION_SECONDS,
+    MIN_DURATION_SECONDS,
+    CreateHIT,
+    HITTypeSpec,
+    check_answer_schema,
+    check_range,
+    check_text,
+)
 from labelhub.services.common import Page, paginate, record_event
 from labelhub.services.hits import hit_type_for, insert_hit
 
@@ -43,7 +53,10 @@ class CreateBatch:
         check_text(problems, "question_template", self.question_template, max_len=65_535)
         if not 1 <= len(self.rows) <= MAX_ROWS:
             problems["rows"] = f"give between 1 and {MAX_ROWS:,} rows"
-        check_range(problems, "lifetime_seconds", self.lifetime_seconds, 30, 31_536_000)
+        check_range(problems, "lifetime_seconds", self.lifetime_seconds, MIN_DURATION_SECONDS,
+                    MAX_DURATION_SECONDS)
+        check_range(problems, "max_assignments", self.max_assignments, 1, MAX_ASSIGNMENTS)
+        check_answer_schema(problems, self.answer_schema)
         needed = set(PLACEHOLDER.findall(self.question_template or ""))
         for number, row in enumerate(self.rows, start=1):
             if not isinstance(row, dict):
@@ -59,6 +72,16 @@ class CreateBatch:
     def question_for(self, row: dict[str, Any]) -> str:
         return PLACEHOLDER.sub(lambda m: html.escape(str(row[m.group(1)])), self.question_template)
 
+    def hit_for(self, number: int, row: dict[str, Any], *, hit_type_id: str, batch_id: int) -> CreateHIT:
+        """The HIT of one row; a rule the row breaks (a question too long once filled in) names the row."""
+        try:
+            return CreateHIT(question=self.question_for(row), lifetime_seconds=self.lifetime_seconds,
+                             max_assignments=self.max_assignments, hit_type_id=hit_type_id, data=row,
+                             answer_schema=self.answer_schema, batch_id=batch_id)
+        except InvalidInputError as exc:
+            named = {f"rows[{number}].{name}": problem for name, problem in exc.fields.items()}
+            raise InvalidInputError(named, entity="batch") from None
+
 
 def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
     """Create the batch and one HIT per row, holding the cost of all of them; all or nothing."""
@@ -72,11 +95,9 @@ def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
                       hit_type_id=hit_type.id, created_at=now)
         db.add(batch)
         db.flush()
-        for row in cmd.rows:
-            insert_hit(db, rt, actor, CreateHIT(
-                question=cmd.question_for(row), lifetime_seconds=cmd.lifetime_seconds,
-                max_assignments=cmd.max_assignments, hit_type_id=hit_type.public_id, data=row,
-                answer_schema=cmd.answer_schema, batch_id=batch.id), now=now)
+        for number, row in enumerate(cmd.rows, start=1):
+            hit = cmd.hit_for(number, row, hit_type_id=hit_type.public_id, batch_id=batch.id)
+            insert_hit(db, rt, actor, hit, now=now)
         record_event(db, actor, "BatchCreated", entity="batch", entity_id=batch.public_id, now=now,
                      hits=len(cmd.rows))
     return batch
@@ -103,17 +124,21 @@ def _owned_batch(db, actor: Actor, batch_public_id: str) -> Batch:
     return batch
 
 
+def progress_of(db: Session, batch: Batch) -> BatchProgress:
+    """Counts over the batch's HITs, read from the HITs' counters in one query."""
+    row = db.execute(select(
+        func.count(HIT.id), func.coalesce(func.sum(HIT.submitted_count), 0),
+        func.coalesce(func.sum(HIT.approved_count), 0), func.coalesce(func.sum(HIT.rejected_count), 0),
+        func.coalesce(func.sum(HIT.pending_count), 0),
+        func.count(HIT.id).filter(HIT.status.in_((HITStatus.REVIEWABLE, HITStatus.REVIEWING))),
+    ).where(HIT.batch_id == batch.id)).one()
+    return BatchProgress(batch, *(int(v) for v in row))
+
+
 def batch_progress(rt: Runtime, actor: Actor, batch_public_id: str) -> BatchProgress:
     require_requester(actor)
     with rt.sessions() as db:
-        batch = _owned_batch(db, actor, batch_public_id)
-        row = db.execute(select(
-            func.count(HIT.id), func.coalesce(func.sum(HIT.submitted_count), 0),
-            func.coalesce(func.sum(HIT.approved_count), 0), func.coalesce(func.sum(HIT.rejected_count), 0),
-            func.coalesce(func.sum(HIT.pending_count), 0),
-            func.count(HIT.id).filter(HIT.status.in_((HITStatus.REVIEWABLE, HITStatus.REVIEWING))),
-        ).where(HIT.batch_id == batch.id)).one()
-    return BatchProgress(batch, *(int(v) for v in row))
+        return progress_of(db, _owned_batch(db, actor, batch_public_id))
 
 
 def list_batches(rt: Runtime, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> Page[Batch]:

@@ -1,0 +1,277 @@
+"""The ``labelhub`` command line: the database, serving, the demo, accounts and the jobs worker.
+
+Each command parses its arguments, calls one service and prints the result. Domain errors and bad input
+end in a one-line message and a non-zero exit status, never a traceback. Heavy modules are imported
+inside the commands so ``labelhub --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from labelhub.errors import DomainError, SchemaOutOfDateError
+from labelhub.money import format_amount, parse_amount
+from labelhub.settings import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from labelhub.demo import DemoSummary
+    from labelhub.runtime import Runtime
+
+
+class LabelHubGroup(click.Group):
+    """Turns the errors a user can act on, raised by any subcommand, into click's one-line errors."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from alembic.util.exc import CommandError
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().invoke(ctx)
+        except (DomainError, SchemaOutOfDateError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(f"The database cannot be used: {reason}") from None
+        except CommandError as exc:
+            raise click.ClickException(f"Migration failed: {exc}") from None
+
+
+class State:
+    """What every command shares: the settings and, once a command needs it, the runtime."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._runtime: Runtime | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        try:
+            return Settings.load(self.config_path)
+        except ValueError as exc:
+            raise click.ClickException(f"Bad configuration: {exc}") from None
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            from sqlalchemy.exc import ArgumentError
+
+            from labelhub.runtime import Runtime
+
+            try:
+                self._runtime = Runtime.from_settings(self.settings)
+            except ArgumentError as exc:
+                raise click.ClickException(f"Bad configuration: database.url: {exc}") from None
+            except ValueError as exc:  # what redis-py raises for a malformed URL
+                raise click.ClickException(f"Bad configuration: redis.url: {exc}") from None
+        return self._runtime
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.engine.dispose()
+
+    def where(self) -> str:
+        """The database, for messages (without its password)."""
+        return self.runtime.engine.url.render_as_string(hide_password=True)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+class AmountType(click.ParamType):
+    """An amount of money like 25.00, converted to integer micro-units."""
+
+    name = "amount"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_amount(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _emit(values: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(values))
+        return
+    width = max(map(len, values))
+    for key, value in values.items():
+        click.echo(f"{key.ljust(width)}  {value}")
+
+
+def _serve(app: Flask, host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    try:
+        run_simple(host, port, app, threaded=True)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@click.group(cls=LabelHubGroup)
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="Configuration file. Default: $LABELHUB_CONFIG, else ./config.toml.")
+@click.version_option(package_name="labelhub")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """LabelHub: a self-hosted crowd labeling marketplace with an MTurk-compatible API."""
+    ctx.obj = State(config_path)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@main.group()
+def db() -> None:
+    """The database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@pass_state
+def db_upgrade(state: State) -> None:
+    """Apply every pending migration (creates the tables of an empty database)."""
+    from labelhub import migrations
+
+    migrations.upgrade(state.runtime.engine)
+    click.echo(f"{state.where()} is at revision {migrations.current_revision(state.runtime.engine)} (head).")
+
+
+@db.command("current")
+@pass_state
+def db_current(state: State) -> None:
+    """Print the database's revision and the code's head revision."""
+    from labelhub import migrations
+
+    current, head = migrations.current_revision(state.runtime.engine), migrations.head_revision()
+    click.echo(f"current: {current or 'none (no LabelHub tables)'}")
+    click.echo(f"head:    {head}")
+    click.echo("Up to date." if current == head else "Behind: run `labelhub db upgrade`.")
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on. Default: [web] host.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port. Default: [web] port.")
+@pass_state
+def run(state: State, host: str | None, port: int | None) -> None:
+    """Serve the configured database (refused while its schema is behind)."""
+    from labelhub import create_app
+
+    app = create_app(state.settings, runtime=state.runtime)
+    _serve(app, host or state.settings.web.host, port or state.settings.web.port)
+
+
+def _print_demo(summary: DemoSummary, url: str) -> None:
+    click.echo("Demo data seeded." if summary.created else "Demo data reused (an earlier run seeded it).")
+    balance = summary.balance
+    shown = (f"{format_amount(balance.available_micros)} available, "
+             f"{format_amount(balance.on_hold_micros)} on hold (production)")
+    click.echo(f"\nRequester {click.style(summary.requester_name, bold=True)}")
+    _emit(asdict(summary.requester) | {"balance": shown}, as_json=False)
+    click.echo("\nWorkers (name, worker_id, password, api_token)")
+    for name, creds in summary.workers:
+        click.echo(f"{name}  {creds.worker_id}  {creds.password}  {creds.api_token}")
+    click.echo("\nBatches")
+    for line in summary.batches:
+        click.echo(f"{line.name}  ({line.template_kind}, {line.hits} HITs)  {line.public_id}")
+    click.echo(f"\nFront page: {url}   REST API: {url}api/v1   MTurk endpoint: {url}mturk/sandbox")
+    click.echo(f"These logins are kept in {summary.logins_file} (readable by you only).")
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port.")
+@click.option("--no-serve", is_flag=True, help="Seed and print the logins, but do not serve.")
+@pass_state
+def demo_command(state: State, host: str, port: int, no_serve: bool) -> None:
+    """Create (or upgrade) the database, seed the demo marketplace once, and serve it."""
+    from labelhub import create_app, demo, migrations
+
+    migrations.upgrade(state.runtime.engine)
+    with click.progressbar(length=demo.STEPS, label="Seeding the demo", file=sys.stderr) as bar:
+        summary = demo.seed(state.runtime, progress=bar.update)
+    _print_demo(summary, f"http://{host}:{port}/")
+    if not no_serve:
+        _serve(create_app(state.settings, runtime=state.runtime), host, port)
+
+
+@main.group()
+def requester() -> None:
+    """Requester accounts and their funds."""
+
+
+@requester.command("create")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the credentials as one JSON object.")
+@pass_state
+def requester_create(state: State, name: str, as_json: bool) -> None:
+    """Create a requester; prints its id, MTurk access key pair and REST API token (shown once)."""
+    from labelhub.services import accounts
+
+    _emit(asdict(accounts.create_requester(state.runtime, name)), as_json)
+
+
+@requester.command("deposit")
+@click.argument("requester_id")
+@click.argument("amount", type=AmountType())
+@click.option("--sandbox", is_flag=True, help="Deposit play money in the sandbox marketplace.")
+@pass_state
+def requester_deposit(state: State, requester_id: str, amount: int, sandbox: bool) -> None:
+    """Add AMOUNT (like 25.00) to a requester's available balance."""
+    from labelhub.models import Marketplace
+    from labelhub.services import payments
+
+    marketplace = Marketplace.SANDBOX if sandbox else Marketplace.PRODUCTION
+    balance = payments.deposit(state.runtime, requester_id, amount, marketplace=marketplace)
+    click.echo(f"Deposited {format_amount(amount)} to {requester_id} in {marketplace.value}. Balance: "
+               f"{format_amount(balance.available_micros)} available, "
+               f"{format_amount(balance.on_hold_micros)} on hold.")
+
+
+@main.group()
+def worker() -> None:
+    """Worker accounts."""
+
+
+@worker.command("create")
+@click.argument("name")
+@click.option("--password", help="At least 8 characters. Default: a generated one, printed.")
+@click.option("--country", help="ISO 3166-1 alpha-2 code, such as US (for locale requirements).")
+@click.option("--json", "as_json", is_flag=True, help="Print the credentials as one JSON object.")
+@pass_state
+def worker_create(state: State, name: str, password: str | None, country: str | None, as_json: bool) -> None:
+    """Create a worker; prints its id, password and REST API token (shown once)."""
+    from labelhub.services import accounts
+    from labelhub.services.commands import Locale
+
+    locale = Locale(country) if country is not None else None
+    _emit(asdict(accounts.create_worker(state.runtime, name, password=password, locale=locale)), as_json)
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs (rq on Redis)."""
+
+
+@jobs.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+@pass_state
+def jobs_worker(state: State, burst: bool) -> None:
+    """Run an rq worker, with the scheduler of the periodic sweeps, on the configured Redis."""
+    if not state.settings.redis.url:
+        raise click.ClickException("redis.url is not set: the jobs worker needs Redis "
+                                   "(set LABELHUB_REDIS_URL).")
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from labelhub.jobs import run_worker
+
+    try:
+        run_worker(state.settings, burst=burst)
+    except RedisConnectionError as exc:
+        raise click.ClickException(f"Cannot reach Redis (redis.url): {exc}") from None

@@ -1,0 +1,57 @@
+"""Read models for public pages: what the marketplace shows to anyone, eager-loaded and paginated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labelhub.errors import NotFoundError
+from labelhub.models import HIT, Batch, HITStatus, Marketplace, Requester
+from labelhub.runtime import Runtime
+from labelhub.services.batches import BatchProgress, progress_of
+from labelhub.services.common import Page, paginate
+
+
+@dataclass(frozen=True)
+class BatchOverview:
+    """A batch with its owner's name, its progress and one page of its HITs."""
+
+    requester_name: str
+    progress: BatchProgress
+    hits: Sequence[HIT]
+    next_cursor: str | None  # of the batch's next page of HITs
+
+    @property
+    def batch(self) -> Batch:
+        return self.progress.batch
+
+
+def _overview(db: Session, batch: Batch, owner: Requester, *, cursor: str | None, limit: int) -> BatchOverview:
+    stmt = select(HIT).where(HIT.batch_id == batch.id, HIT.status != HITStatus.DISPOSED)
+    page = paginate(db, stmt, HIT.id, cursor, limit)
+    return BatchOverview(owner.name, progress_of(db, batch), page.items, page.next_cursor)
+
+
+def marketplace_batches(rt: Runtime, marketplace: Marketplace, *, cursor: str | None, limit: int,
+                        hits_per_batch: int) -> Page[BatchOverview]:
+    """One page of a marketplace's batches (oldest first), each with its first HITs."""
+    with rt.sessions() as db:
+        page = paginate(db, select(Batch).where(Batch.marketplace == marketplace), Batch.id, cursor, limit)
+        owners = {r.id: r for r in db.scalars(select(Requester).where(
+            Requester.id.in_({batch.requester_id for batch in page.items})))}
+        return Page([_overview(db, b, owners[b.requester_id], cursor=None, limit=hits_per_batch)
+                     for b in page.items], page.next_cursor)
+
+
+def marketplace_batch(rt: Runtime, marketplace: Marketplace, batch_public_id: str, *, cursor: str | None,
+                      limit: int) -> BatchOverview:
+    """One batch of the marketplace with the page of its HITs after ``cursor``. Raises NotFoundError."""
+    with rt.sessions() as db:
+        row = db.execute(select(Batch, Requester).join(Requester, Requester.id == Batch.requester_id).where(
+            Batch.public_id == batch_public_id, Batch.marketplace == marketplace)).one_or_none()
+        if row is None:
+            raise NotFoundError(f"Batch {batch_public_id} does not exist", entity="batch")
+        return _overview(db, row.Batch, row.Requester, cursor=cursor, limit=limit)

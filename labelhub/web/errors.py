@@ -1,0 +1,43 @@
+"""HTML error pages for the pages (the REST and MTurk APIs keep their own wire formats)."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from werkzeug.exceptions import HTTPException
+
+from labelhub.errors import (
+    AuthenticationError,
+    DomainError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+# Paths whose clients expect JSON (REST) or the AWS JSON protocol (MTurk), never an HTML page.
+MACHINE_PREFIXES = ("/api/", "/mturk/production", "/mturk/sandbox")
+
+STATUS_OF = {NotFoundError: 404, PermissionDeniedError: 403, AuthenticationError: 401, InvalidInputError: 400}
+
+MESSAGES = {
+    403: "You are not allowed to see this page.",
+    404: "There is nothing at this address. The link may be old, or the item may have been removed.",
+    500: "Something went wrong on our side. It has been logged; please try again in a moment.",
+}
+
+
+def page(status: int, title: str, message: str):
+    return render_template("web/error.html", status=status, title=title, message=message), status
+
+
+def http_error(exc: HTTPException):
+    if request.path.startswith(MACHINE_PREFIXES):
+        return exc
+    status = exc.code or 500
+    return page(status, exc.name, MESSAGES.get(status) or exc.description or exc.name)
+
+
+def domain_error(exc: DomainError):
+    """Domain errors raised while building a page; their messages are safe to show."""
+    status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 409)
+    titles = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 409: "Conflict"}
+    return page(status, titles[status], exc.message)
