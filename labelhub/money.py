@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MICROS_PER_UNIT = 1_000_000
 MICROS_PER_CENT = 10_000
+# No single amount above one billion, so an amount (and a sum of thousands of them) fits a 64-bit column.
+MAX_AMOUNT_MICROS = 1_000_000_000 * MICROS_PER_UNIT
 _AMOUNT = re.compile(r"^[0-9]+(\.[0-9]{0,2})?$")
 
 
@@ -18,10 +20,15 @@ def parse_amount(text: str | Decimal | int) -> int:
     raw = str(text).strip()
     if not _AMOUNT.match(raw):
         raise ValueError(f"{text!r} is not an amount like 0.50 (digits, at most two decimals)")
-    return decimal_to_micros(Decimal(raw))
+    micros = decimal_to_micros(Decimal(raw))
+    if micros > MAX_AMOUNT_MICROS:
+        raise ValueError(f"{text!r} is more than the largest amount, {format_amount(MAX_AMOUNT_MICROS)}")
+    return micros
 
 
 def decimal_to_micros(value: Decimal) -> int:
+    if not value.is_finite():
+        raise ValueError(f"{value!r} is not a number")
     try:
         return int((value * MICROS_PER_UNIT).to_integral_value(rounding=ROUND_HALF_UP))
     except InvalidOperation:

@@ -83,11 +83,15 @@ class Settings:
             raw = tomllib.loads(path.read_text()) if path.exists() else {}
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{path}: not valid TOML: {exc}") from None
-        return _build(cls, _overlay_env(raw, env), where=str(path))
+        return _build(cls, _overlay_env(raw, env, where=str(path)), where=str(path))
 
 
-def _overlay_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
-    merged = {section: dict(values) for section, values in raw.items() if isinstance(values, dict)}
+def _overlay_env(raw: dict[str, Any], env: Mapping[str, str], *, where: str) -> dict[str, Any]:
+    merged = {}
+    for section, values in raw.items():
+        if not isinstance(values, dict):
+            raise ValueError(f"{where}: {section} must be a [{section}] table of settings, not one value")
+        merged[section] = dict(values)
     for section in fields(Settings):
         for item in fields(section.default_factory()):  # type: ignore[misc]
             name = f"{ENV_PREFIX}{section.name}_{item.name}".upper()
@@ -123,11 +127,18 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
                 raise ValueError
             return lowered in {"1", "true", "yes"}
         if kind is int:
-            if isinstance(value, bool):
+            if isinstance(value, bool | float):  # int(5000.7) would silently drop the fraction
                 raise ValueError
             return int(value)
         if kind is Decimal:
-            return Decimal(str(value))
-        return str(value)
-    except (ValueError, InvalidOperation):
+            if isinstance(value, bool):
+                raise ValueError
+            number = Decimal(str(value))
+            if not number.is_finite():
+                raise ValueError
+            return number
+        if not isinstance(value, str):
+            raise ValueError
+        return value
+    except (ValueError, TypeError, InvalidOperation):
         raise ValueError(f"{where}: {value!r} is not a valid {kind.__name__}") from None

@@ -14,6 +14,7 @@ from jsonschema.exceptions import SchemaError
 
 from labelhub.errors import InvalidInputError
 from labelhub.models import Comparator, GuardedAction
+from labelhub.money import MAX_AMOUNT_MICROS, format_amount
 
 MAX_ASSIGNMENTS = 1_000_000
 MIN_DURATION_SECONDS, MAX_DURATION_SECONDS = 30, 31_536_000
@@ -36,6 +37,27 @@ def check_text(problems: dict[str, str], name: str, value: str | None, *, max_le
 def check_range(problems: dict[str, str], name: str, value: int, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         problems[name] = f"must be an integer between {low:,} and {high:,}"
+
+
+def check_test(problems: dict[str, str], test: str) -> None:
+    """A qualification test is never blank: MTurk has no way to remove a test once set."""
+    if not test.strip():
+        problems["test"] = "must not be empty (a test cannot be removed)"
+    elif len(test.encode()) > MAX_QUESTION_BYTES:
+        problems["test"] = f"must be at most {MAX_QUESTION_BYTES:,} bytes"
+
+
+def is_amount(micros: object, *, minimum: int) -> bool:
+    """An integer number of micro-units from ``minimum`` up to the largest amount LabelHub handles."""
+    return isinstance(micros, int) and not isinstance(micros, bool) and minimum <= micros <= MAX_AMOUNT_MICROS
+
+
+def check_answer_schema(problems: dict[str, str], schema: dict[str, Any] | None) -> None:
+    if schema is not None:
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            problems["answer_schema"] = f"is not a valid JSON Schema: {exc.message}"
 
 
 def _raise_if(problems: dict[str, str]) -> None:
@@ -112,9 +134,8 @@ class HITTypeSpec:
         check_text(problems, "title", self.title, max_len=128)
         check_text(problems, "description", self.description, max_len=2000)
         check_text(problems, "keywords", self.keywords, max_len=1000, required=False)
-        if isinstance(self.reward_micros, bool) or not isinstance(self.reward_micros, int) \
-                or self.reward_micros < 0:
-            problems["reward"] = "must be a non-negative amount"
+        if not is_amount(self.reward_micros, minimum=0):
+            problems["reward"] = f"must be an amount between 0.00 and {format_amount(MAX_AMOUNT_MICROS)}"
         check_range(problems, "assignment_duration_seconds", self.assignment_duration_seconds,
                      MIN_DURATION_SECONDS, MAX_DURATION_SECONDS)
         check_range(problems, "auto_approval_delay_seconds", self.auto_approval_delay_seconds, 0,
@@ -152,11 +173,7 @@ class CreateHIT:
         check_range(problems, "max_assignments", self.max_assignments, 1, MAX_ASSIGNMENTS)
         check_text(problems, "requester_annotation", self.requester_annotation, max_len=255, required=False)
         check_text(problems, "unique_request_token", self.unique_request_token, max_len=64, required=False)
-        if self.answer_schema is not None:
-            try:
-                Draft202012Validator.check_schema(self.answer_schema)
-            except SchemaError as exc:
-                problems["answer_schema"] = f"is not a valid JSON Schema: {exc.message}"
+        check_answer_schema(problems, self.answer_schema)
         _raise_if(problems)
 
 
@@ -213,8 +230,7 @@ class QualificationTypeSpec:
         check_text(problems, "description", self.description, max_len=2000)
         check_text(problems, "keywords", self.keywords, max_len=1000, required=False)
         if self.test is not None:
-            if len(self.test.encode()) > MAX_QUESTION_BYTES:
-                problems["test"] = f"must be at most {MAX_QUESTION_BYTES:,} bytes"
+            check_test(problems, self.test)
             if self.test_duration_seconds is None:
                 problems["test_duration_seconds"] = "is required when a test is given"
             if self.auto_granted:
@@ -244,6 +260,8 @@ class QualificationTypeUpdate:
     def __post_init__(self) -> None:
         problems: dict[str, str] = {}
         check_text(problems, "description", self.description, max_len=2000, required=False)
+        if self.test is not None:
+            check_test(problems, self.test)
         if self.test_duration_seconds is not None:
             check_range(problems, "test_duration_seconds", self.test_duration_seconds, 1, MAX_DURATION_SECONDS)
         if self.retry_delay_seconds is not None:
@@ -261,9 +279,8 @@ class SendBonus:
 
     def __post_init__(self) -> None:
         problems: dict[str, str] = {}
-        if isinstance(self.amount_micros, bool) or not isinstance(self.amount_micros, int) \
-                or self.amount_micros <= 0:
-            problems["amount"] = "must be a positive amount"
+        if not is_amount(self.amount_micros, minimum=1):
+            problems["amount"] = f"must be a positive amount of at most {format_amount(MAX_AMOUNT_MICROS)}"
         check_text(problems, "reason", self.reason, max_len=4096)
         check_text(problems, "unique_request_token", self.unique_request_token, max_len=64, required=False)
         _raise_if(problems)

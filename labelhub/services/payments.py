@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from labelhub import ids
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from labelhub.models import HIT, Assignment, AssignmentStatus, Bonus, HITType, Marketplace, Requester, Worker
+from labelhub.money import MAX_AMOUNT_MICROS, format_amount
 from labelhub.runtime import Runtime
 from labelhub.services import ledger
 from labelhub.services.actors import Actor, require_requester, require_worker
-from labelhub.services.commands import SendBonus
+from labelhub.services.commands import SendBonus, is_amount
 from labelhub.services.common import Created, Page, find_token, paginate, record_event, remember_token
 
 SEND_BONUS_SCOPE = "SendBonus"
@@ -29,8 +30,9 @@ def balance(rt: Runtime, actor: Actor) -> ledger.Balance:
 def deposit(rt: Runtime, requester_public_id: str, amount_micros: int, *,
             marketplace: Marketplace = Marketplace.PRODUCTION, memo: str = "deposit") -> ledger.Balance:
     """Add funds to a requester's account (an operator's action: the CLI, not the APIs)."""
-    if isinstance(amount_micros, bool) or not isinstance(amount_micros, int) or amount_micros <= 0:
-        raise InvalidInputError({"amount": "must be a positive amount"})
+    if not is_amount(amount_micros, minimum=1):
+        raise InvalidInputError({"amount": "must be a positive amount of at most "
+                                 f"{format_amount(MAX_AMOUNT_MICROS)}"})
     now = rt.clock()
     with rt.sessions.begin() as db:
         requester = db.scalars(select(Requester).where(Requester.public_id == requester_public_id)).one_or_none()

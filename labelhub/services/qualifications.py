@@ -186,9 +186,11 @@ def list_types(rt: Runtime, actor: Actor, *, query: str | None = None, must_be_r
     if must_be_requestable:
         stmt = stmt.where(QualificationType.is_requestable.is_(True))
     if query:
-        pattern = f"%{query.lower()}%"
-        stmt = stmt.where(or_(QualificationType.name.ilike(pattern), QualificationType.description.ilike(pattern),
-                              QualificationType.keywords.ilike(pattern)))
+        # % and _ in the query are literal characters, not LIKE wildcards
+        literal = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
+        stmt = stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in (
+            QualificationType.name, QualificationType.description, QualificationType.keywords))))
     with rt.sessions() as db:
         page = paginate(db, stmt, QualificationType.id, cursor, limit)
     items = [TypeView.of(t) for t in page.items]
