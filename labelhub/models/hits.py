@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labelhub.db import Base
+from labelhub.models.accounts import Worker
 from labelhub.errors import InvalidStateError
 from labelhub.models.enums import (
     AssignmentStatus,
@@ -193,13 +194,14 @@ class Assignment(Base):
     requester_feedback: Mapped[str | None] = mapped_column(String(1024))
 
     hit: Mapped[HIT] = relationship(back_populates="assignments", lazy="joined", innerjoin=True)
+    worker: Mapped[Worker] = relationship(lazy="joined", innerjoin=True)
 
     @classmethod
-    def accept(cls, hit: HIT, worker_id: int, public_id: str, *, now: datetime) -> Assignment:
+    def accept(cls, hit: HIT, worker: Worker, public_id: str, *, now: datetime) -> Assignment:
         hit.check_accepting(now)
         hit.pending_count += 1
         duration = timedelta(seconds=hit.hit_type.assignment_duration_seconds)
-        return cls(public_id=public_id, hit=hit, worker_id=worker_id, status=AssignmentStatus.ACCEPTED,
+        return cls(public_id=public_id, hit=hit, worker=worker, status=AssignmentStatus.ACCEPTED,
                    accepted_at=now, deadline=now + duration)
 
     def _require(self, *allowed: AssignmentStatus) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labelhub.db import Base
+from labelhub.models.accounts import Worker
 from labelhub.models.enums import (
     Marketplace,
     QualificationStatus,
@@ -69,6 +70,7 @@ class Qualification(Base):
     reason: Mapped[str | None] = mapped_column(String(1024))
 
     qualification_type: Mapped[QualificationType] = relationship(lazy="joined", innerjoin=True)
+    worker: Mapped[Worker] = relationship(lazy="joined", innerjoin=True)
 
 
 class QualificationRequest(Base):
@@ -92,3 +94,4 @@ class QualificationRequest(Base):
     reason: Mapped[str | None] = mapped_column(String(1024))
 
     qualification_type: Mapped[QualificationType] = relationship(lazy="joined", innerjoin=True)
+    worker: Mapped[Worker] = relationship(lazy="joined", innerjoin=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -22,6 +23,11 @@ from labelhub.services.commands import Locale
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,99}$")
 MIN_PASSWORD_LENGTH = 8
+
+
+@functools.cache
+def _dummy_password_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,9 @@ def authenticate_token(rt: Runtime, token: str, marketplace: Marketplace) -> Act
 def authenticate_worker(rt: Runtime, name: str, password: str, marketplace: Marketplace) -> Actor:
     with rt.sessions() as db:
         worker = db.scalars(select(Worker).where(Worker.name == name)).one_or_none()
-    if worker is None or not check_password_hash(worker.password_hash, password):
+    # An unknown name is checked against a dummy hash too, so timing does not reveal which names exist.
+    stored = worker.password_hash if worker is not None else _dummy_password_hash()
+    if not check_password_hash(stored, password) or worker is None:
         raise AuthenticationError("Unknown worker name or wrong password")
     return Actor("worker", worker.id, worker.public_id, marketplace)
 

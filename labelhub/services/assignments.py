@@ -89,7 +89,7 @@ def accept(rt: Runtime, actor: Actor, hit_public_id: str) -> Assignment:
             if db.scalar(select(Assignment.id).where(Assignment.hit_id == hit.id,
                                                      Assignment.worker_id == actor.id)):
                 raise InvalidStateError("You have already worked on this HIT", entity="assignment")
-            assignment = Assignment.accept(hit, actor.id, ids.new_id(), now=now)
+            assignment = Assignment.accept(hit, worker, ids.new_id(), now=now)
             db.add(assignment)
             db.flush()
             record_event(db, actor, "AssignmentAccepted", entity="assignment", entity_id=assignment.public_id,

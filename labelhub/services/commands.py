@@ -32,6 +32,8 @@ def check_text(problems: dict[str, str], name: str, value: str | None, *, max_le
         return
     if len(value) > max_len:
         problems[name] = f"must be at most {max_len} characters (got {len(value)})"
+    elif "\x00" in value:
+        problems[name] = "must not contain NUL characters"
 
 
 def check_range(problems: dict[str, str], name: str, value: int, low: int, high: int) -> None:
@@ -168,6 +170,8 @@ class CreateHIT:
             problems["question"] = "is required"
         elif len(self.question.encode()) > MAX_QUESTION_BYTES:
             problems["question"] = f"must be at most {MAX_QUESTION_BYTES:,} bytes"
+        elif "\x00" in self.question:
+            problems["question"] = "must not contain NUL characters"
         check_range(problems, "lifetime_seconds", self.lifetime_seconds, MIN_DURATION_SECONDS,
                      MAX_DURATION_SECONDS)
         check_range(problems, "max_assignments", self.max_assignments, 1, MAX_ASSIGNMENTS)

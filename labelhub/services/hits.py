@@ -11,10 +11,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from labelhub import ids
-from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
-from labelhub.models import HIT, Event, HITStatus, HITType, QualificationRequirement
+from labelhub.errors import (
+    ConflictError,
+    InvalidInputError,
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from labelhub.models import HIT, Event, HITStatus, HITType, QualificationRequirement, QualificationType
 from labelhub.runtime import Runtime
-from labelhub.services import ledger
+from labelhub.services import eligibility, ledger
 from labelhub.services.actors import Actor, require_requester
 from labelhub.services.commands import CreateHIT, HITTypeSpec
 from labelhub.services.common import Created, Page, find_token, paginate, record_event, remember_token
@@ -36,8 +42,24 @@ def _fingerprint(actor: Actor, spec: HITTypeSpec) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def _check_requirement_types(db: Session, actor: Actor, spec: HITTypeSpec) -> None:
+    """Every requirement must name a system type or a live qualification type of this marketplace."""
+    custom = {r.qualification_type_id for r in spec.requirements
+              if eligibility.system_type(actor.marketplace, r.qualification_type_id) is None}
+    if not custom:
+        return
+    live = set(db.scalars(select(QualificationType.public_id).where(
+        QualificationType.public_id.in_(custom), QualificationType.marketplace == actor.marketplace,
+        QualificationType.deleted_at.is_(None))))
+    missing = sorted(custom - live)
+    if missing:
+        raise InvalidInputError({"qualification_requirements": f"QualificationType {missing[0]} does not exist"},
+                                entity="qualification_type")
+
+
 def hit_type_for(db: Session, actor: Actor, spec: HITTypeSpec, now: datetime) -> HITType:
     """The requester's HIT type with exactly these properties, created if there is none yet."""
+    _check_requirement_types(db, actor, spec)
     fingerprint = _fingerprint(actor, spec)
     stmt = select(HITType).where(HITType.requester_id == actor.id, HITType.marketplace == actor.marketplace,
                                  HITType.fingerprint == fingerprint)
@@ -215,8 +237,11 @@ def create_additional_assignments(rt: Runtime, actor: Actor, hit_public_id: str,
     now = rt.clock()
     with rt.sessions.begin() as db:
         hit = owned_hit(db, actor, hit_public_id, lock=True)
-        if find_token(db, actor, ADD_ASSIGNMENTS_SCOPE, unique_request_token, now=now, window=window):
+        earlier = find_token(db, actor, ADD_ASSIGNMENTS_SCOPE, unique_request_token, now=now, window=window)
+        if earlier == hit.public_id:
             return Created(hit, replayed=True)
+        if earlier is not None:
+            raise ConflictError(f"The UniqueRequestToken was already used for HIT {earlier}", entity="hit")
         if hit.status is HITStatus.DISPOSED:
             raise InvalidStateError("This HIT has been deleted", entity="hit")
         if hit.max_assignments < threshold <= hit.max_assignments + count:

@@ -91,7 +91,7 @@ def list_bonuses(rt: Runtime, actor: Actor, *, hit_id: str | None = None, assign
     """Bonuses the requester paid for one HIT or one assignment (exactly one of the two)."""
     require_requester(actor)
     if (hit_id is None) == (assignment_id is None):
-        raise InvalidInputError({"hit_id": "give either hit_id or assignment_id"})
+        raise InvalidInputError({"hit_id": "give either a HIT id or an assignment id, not both"})
     stmt = select(Bonus).join(Assignment, Assignment.id == Bonus.assignment_id).join(HIT).where(
         Bonus.requester_id == actor.id, Bonus.marketplace == actor.marketplace)
     stmt = stmt.where(HIT.public_id == hit_id) if hit_id else stmt.where(Assignment.public_id == assignment_id)

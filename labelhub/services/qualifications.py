@@ -33,7 +33,15 @@ from labelhub.runtime import Runtime
 from labelhub.services import eligibility
 from labelhub.services.actors import Actor, require_requester, require_worker
 from labelhub.services.commands import AnswerKey, QualificationTypeSpec, QualificationTypeUpdate
-from labelhub.services.common import Page, get_worker, paginate, record_event
+from labelhub.services.common import (
+    Page,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+    get_worker,
+    paginate,
+    record_event,
+)
 from labelhub.services.hits import expire
 
 DUPLICATE_NAME = "You have already created a QualificationType with this name."
@@ -45,8 +53,9 @@ def _type(db: Session, actor: Actor, public_id: str, *, owned: bool) -> Qualific
         QualificationType.deleted_at.is_(None))).one_or_none()
     if qtype is None:
         if eligibility.system_type(actor.marketplace, public_id):
-            raise PermissionDeniedError(f"QualificationType {public_id} is a system type and cannot be changed",
-                                        entity="qualification_type")
+            raise PermissionDeniedError(
+                f"QualificationType {public_id} is a system type: its value is derived from each worker's "
+                "record, so it cannot be changed, granted or requested", entity="qualification_type")
         raise NotFoundError(f"QualificationType {public_id} does not exist.", entity="qualification_type")
     if owned and qtype.requester_id != actor.id:
         raise PermissionDeniedError(f"QualificationType {public_id} belongs to another requester",
@@ -121,7 +130,7 @@ def delete_type(rt: Runtime, actor: Actor, public_id: str) -> None:
         uses_type = select(QualificationRequirement.hit_type_id).where(
             QualificationRequirement.qualification_type_id == public_id)
         for hit in db.scalars(select(HIT).where(
-                HIT.requester_id == actor.id, HIT.hit_type_id.in_(uses_type), HIT.expires_at > now,
+                HIT.hit_type_id.in_(uses_type), HIT.expires_at > now,
                 HIT.status.in_((HITStatus.ASSIGNABLE, HITStatus.UNASSIGNABLE))).with_for_update(of=HIT)):
             expire(db, actor, hit, now=now)
         record_event(db, actor, "QualificationTypeDeleted", entity="qualification_type", entity_id=public_id,
@@ -176,8 +185,9 @@ def get_type(rt: Runtime, actor: Actor, public_id: str) -> TypeView:
 def list_types(rt: Runtime, actor: Actor, *, query: str | None = None, must_be_requestable: bool = False,
                must_be_owned_by_caller: bool = False, cursor: str | None = None,
                limit: int = 50) -> Page[TypeView]:
-    """Search types by name, description and keywords (case-insensitive). System types are listed on
-    the first page when they match and ownership is not required."""
+    """Search types by name, description and keywords (case-insensitive, literal). Unless ownership or
+    requestability is required, the matching system types come first, counted within ``limit``."""
+    limit = check_page_size(limit)
     stmt = select(QualificationType).where(QualificationType.marketplace == actor.marketplace,
                                            QualificationType.deleted_at.is_(None))
     if must_be_owned_by_caller:
@@ -191,14 +201,23 @@ def list_types(rt: Runtime, actor: Actor, *, query: str | None = None, must_be_r
         pattern = f"%{literal}%"
         stmt = stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in (
             QualificationType.name, QualificationType.description, QualificationType.keywords))))
+    needle = (query or "").lower()
+    systems = [] if must_be_owned_by_caller or must_be_requestable else [
+        TypeView.system(s) for s in eligibility.system_types(actor.marketplace)
+        if needle in f"{s.name} {s.description}".lower()]
+    # A cursor <= 0 counts the system types already listed; a positive one is the last custom type's id.
+    position = decode_cursor(cursor)
+    items: list[TypeView] = []
     with rt.sessions() as db:
-        page = paginate(db, stmt, QualificationType.id, cursor, limit)
-    items = [TypeView.of(t) for t in page.items]
-    if not cursor and not must_be_owned_by_caller and not must_be_requestable:
-        needle = (query or "").lower()
-        items = [TypeView.system(s) for s in eligibility.system_types(actor.marketplace)
-                 if needle in f"{s.name} {s.description}".lower()] + items
-    return Page(items=items, next_cursor=page.next_cursor)
+        if position <= 0:
+            shown = -position
+            items = systems[shown:shown + limit]
+            if len(items) == limit:
+                more = shown + limit < len(systems) or db.scalar(stmt.limit(1)) is not None
+                return Page(items, encode_cursor(-(shown + limit)) if more else None)
+            cursor = None
+        page = paginate(db, stmt, QualificationType.id, cursor, limit - len(items))
+    return Page(items + [TypeView.of(t) for t in page.items], page.next_cursor)
 
 
 def _grant(db: Session, actor: Actor, qtype: QualificationType, worker_id: int, value: int, *, now: datetime,
@@ -206,7 +225,8 @@ def _grant(db: Session, actor: Actor, qtype: QualificationType, worker_id: int, 
     qual = db.scalars(select(Qualification).where(Qualification.qualification_type_id == qtype.id,
                                                   Qualification.worker_id == worker_id)).one_or_none()
     if qual is None:
-        qual = Qualification(qualification_type_id=qtype.id, worker_id=worker_id, granted_at=now)
+        qual = Qualification(qualification_type_id=qtype.id, worker=db.get_one(Worker, worker_id),
+                             granted_at=now)
         db.add(qual)
     qual.integer_value, qual.status, qual.updated_at, qual.reason = value, QualificationStatus.GRANTED, now, None
     qual.qualification_type = qtype
@@ -319,8 +339,9 @@ def request(rt: Runtime, actor: Actor, public_id: str, answers: dict | None = No
         if qtype.test is not None and answers is None:
             raise InvalidInputError({"answers": "this qualification has a test: answer it"})
         _check_retry(db, qtype, actor.id, now)
-        req = QualificationRequest(public_id=ids.new_id(), qualification_type=qtype, worker_id=actor.id,
-                                   status=RequestStatus.PENDING, answers=answers, submitted_at=now)
+        req = QualificationRequest(public_id=ids.new_id(), qualification_type=qtype,
+                                   worker=db.get_one(Worker, actor.id), status=RequestStatus.PENDING,
+                                   answers=answers, submitted_at=now)
         db.add(req)
         if qtype.auto_granted or qtype.answer_key:
             score = AnswerKey.from_json(qtype.answer_key).score(answers or {}) if qtype.answer_key \

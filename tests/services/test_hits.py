@@ -19,8 +19,8 @@ from labelhub.errors import (
 )
 from labelhub.models import HIT, Comparator, Event, HITStatus, HITType, LedgerTransaction, RequestToken
 from labelhub.money import parse_amount
-from labelhub.services import assignments, hits, payments, sweeps
-from labelhub.services.commands import CreateHIT, RequirementSpec
+from labelhub.services import assignments, hits, payments, qualifications, sweeps
+from labelhub.services.commands import CreateHIT, QualificationTypeSpec, RequirementSpec
 
 SLOT = parse_amount("0.60")  # the factory's reward 0.50 + 20% fee
 LARGE_SLOT = parse_amount("0.70")  # 0.50 + 40% fee on HITs of 10 or more assignments
@@ -570,11 +570,22 @@ def test_list_hits_bad_paging_names_the_field(runtime, factory, options, field):
 
 def test_list_hits_for_qualification_type(runtime, factory):
     requester = factory.requester()
-    requirement = RequirementSpec("QUALTYPE000000000000000000000A", Comparator.EXISTS)
+    qtype = qualifications.create_type(runtime, requester.actor, QualificationTypeSpec("Skill", "A skill"))
+    requirement = RequirementSpec(qtype.public_id, Comparator.EXISTS)
     guarded = factory.hit(requester.actor, hit_type=factory.hit_type_spec(requirements=(requirement,)))
     factory.hit(requester.actor)
-    page = hits.list_hits_for_qualification_type(runtime, requester.actor, "QUALTYPE000000000000000000000A")
+    page = hits.list_hits_for_qualification_type(runtime, requester.actor, qtype.public_id)
     assert [h.public_id for h in page.items] == [guarded.public_id]
+
+
+def test_create_hit_requiring_an_unknown_qualification_type_is_invalid_and_creates_nothing(runtime, factory):
+    requester = factory.requester()
+    requirement = RequirementSpec("QUALTYPE000000000000000000000A", Comparator.EXISTS)
+    with pytest.raises(InvalidInputError) as caught:
+        factory.hit(requester.actor, hit_type=factory.hit_type_spec(requirements=(requirement,)))
+    assert "QUALTYPE000000000000000000000A does not exist" in caught.value.fields["qualification_requirements"]
+    assert hits.list_hits(runtime, requester.actor).items == []
+    assert payments.balance(runtime, requester.actor).on_hold_micros == 0
 
 
 # --- history -----------------------------------------------------------------------------------
