@@ -11,7 +11,7 @@ from labelhub.settings import Settings
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
                check_schema: bool = True) -> Flask:
     """The only place that wires the web application. Refuses a database whose schema is behind."""
-    from labelhub import api, jobs, migrations, web
+    from labelhub import api, jobs, migrations, mturk, web
 
     settings = settings or Settings.load()
     runtime = runtime or Runtime.from_settings(settings)
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.extensions["labelhub"] = runtime
     app.register_blueprint(api.create_blueprint(), url_prefix="/api/v1")
+    app.register_blueprint(mturk.create_blueprint(), url_prefix="/mturk")
     web.register(app)
     return app
 
