@@ -1,0 +1,155 @@
+"""JSON Schemas of the response bodies (OpenAPI components), one per serializer in
+labelhub.api.serializers. The tests validate every response they receive against these schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labelhub.models import (
+    AssignmentStatus,
+    Comparator,
+    GuardedAction,
+    HITStatus,
+    Marketplace,
+    QualificationStatus,
+    QualificationTypeStatus,
+    RequestStatus,
+)
+
+STRING: dict[str, Any] = {"type": "string"}
+INTEGER: dict[str, Any] = {"type": "integer"}
+BOOLEAN: dict[str, Any] = {"type": "boolean"}
+TIMESTAMP: dict[str, Any] = {"type": "string", "format": "date-time", "examples": ["2026-07-01T12:00:00Z"]}
+MONEY: dict[str, Any] = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["0.50"]}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return schema | {"type": [schema["type"], "null"]}
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def record(properties: dict[str, Any]) -> dict[str, Any]:
+    """Every member is always present (null when unknown) and no other member appears."""
+    return {"type": "object", "properties": properties, "required": list(properties),
+            "additionalProperties": False}
+
+
+def enum(values: type) -> dict[str, Any]:
+    return {"type": "string", "enum": [v.value for v in values]}
+
+
+def page_of(name: str) -> dict[str, Any]:
+    return record({"items": {"type": "array", "items": ref(name)},
+                   "next_cursor": {"type": ["string", "null"],
+                                   "description": "pass as cursor for the next page; null on the last page"}})
+
+
+REQUIREMENT = record({
+    "qualification_type_id": STRING,
+    "comparator": enum(Comparator),
+    "integer_values": {"type": "array", "items": INTEGER},
+    "locale_values": {"type": "array", "items": record({"country": STRING, "subdivision": nullable(STRING)})},
+    "actions_guarded": enum(GuardedAction),
+})
+
+HIT_SUMMARY: dict[str, Any] = {
+    "hit_id": STRING,
+    "hit_type_id": STRING,
+    "title": STRING,
+    "description": STRING,
+    "keywords": STRING,
+    "reward": MONEY,
+    "assignment_duration_seconds": INTEGER,
+    "auto_approval_delay_seconds": INTEGER,
+    "qualification_requirements": {"type": "array", "items": ref("QualificationRequirement")},
+    "expires_at": TIMESTAMP,
+    "assignments_available": INTEGER,
+}
+
+ASSIGNMENT = record({
+    "assignment_id": STRING,
+    "hit_id": STRING,
+    "worker_id": STRING,
+    "title": STRING,
+    "reward": MONEY,
+    "status": enum(AssignmentStatus),
+    "accepted_at": TIMESTAMP,
+    "deadline": TIMESTAMP,
+    "submitted_at": nullable(TIMESTAMP),
+    "auto_approval_at": nullable(TIMESTAMP),
+    "approved_at": nullable(TIMESTAMP),
+    "rejected_at": nullable(TIMESTAMP),
+    "ended_at": nullable(TIMESTAMP),
+    "answer": {"type": ["object", "null"]},
+    "signals": {"type": ["object", "null"]},
+    "requester_feedback": nullable(STRING),
+})
+
+QUALIFICATION_TYPE = record({
+    "qualification_type_id": STRING,
+    "name": STRING,
+    "description": STRING,
+    "keywords": STRING,
+    "status": enum(QualificationTypeStatus),
+    "is_system": BOOLEAN,
+    "is_requestable": BOOLEAN,
+    "auto_granted": BOOLEAN,
+    "auto_granted_value": nullable(INTEGER),
+    "test": nullable(STRING),
+    "answer_key": {"type": ["object", "null"], "description": "shown to the type's owner only"},
+    "test_duration_seconds": nullable(INTEGER),
+    "retry_delay_seconds": nullable(INTEGER),
+    "created_at": nullable(TIMESTAMP),
+})
+
+COMPONENTS: dict[str, dict[str, Any]] = {
+    "Error": record({"error": {
+        "type": "object", "required": ["code", "message"], "additionalProperties": False,
+        "properties": {"code": STRING, "message": STRING,
+                       "fields": {"type": "object", "additionalProperties": STRING,
+                                  "description": "what is wrong with each offending field, by path"}}}}),
+    "QualificationRequirement": REQUIREMENT,
+    "HIT": record(HIT_SUMMARY | {
+        "marketplace": enum(Marketplace),
+        "question": STRING,
+        "requester_annotation": nullable(STRING),
+        "answer_schema": {"type": ["object", "null"]},
+        "max_assignments": INTEGER,
+        "fee_per_assignment": MONEY,
+        "status": enum(HITStatus),
+        "review_status": STRING,
+        "created_at": TIMESTAMP,
+        "assignments_pending": INTEGER,
+        "assignments_submitted": INTEGER,
+        "assignments_approved": INTEGER,
+        "assignments_rejected": INTEGER,
+    }),
+    "HITListing": record(HIT_SUMMARY | {"can_preview": BOOLEAN, "can_accept": BOOLEAN}),
+    "HITPreview": record(HIT_SUMMARY | {"question": STRING, "answer_schema": {"type": ["object", "null"]}}),
+    "Assignment": ASSIGNMENT,
+    "Event": record({"at": TIMESTAMP, "actor": STRING, "action": STRING, "entity": STRING,
+                     "entity_id": STRING, "data": {"type": ["object", "null"]}}),
+    "Bonus": record({"bonus_id": STRING, "worker_id": STRING, "assignment_id": STRING, "amount": MONEY,
+                     "fee": MONEY, "reason": STRING, "created_at": TIMESTAMP}),
+    "Balance": record({"available": MONEY, "on_hold": MONEY, "currency": STRING}),
+    "Earnings": record({"paid": MONEY, "pending": MONEY, "currency": STRING}),
+    "QualificationType": QUALIFICATION_TYPE,
+    "Qualification": record({"qualification_type_id": STRING, "name": STRING, "worker_id": STRING,
+                             "integer_value": INTEGER, "status": enum(QualificationStatus),
+                             "granted_at": TIMESTAMP, "updated_at": TIMESTAMP, "reason": nullable(STRING)}),
+    "QualificationRequest": record({"qualification_request_id": STRING, "qualification_type_id": STRING,
+                                    "worker_id": STRING, "status": enum(RequestStatus),
+                                    "answers": {"type": ["object", "null"]}, "score": nullable(INTEGER),
+                                    "submitted_at": TIMESTAMP, "decided_at": nullable(TIMESTAMP),
+                                    "reason": nullable(STRING)}),
+    "Message": record({"message_id": STRING, "subject": STRING, "body": STRING, "sent_at": TIMESTAMP,
+                       "read_at": nullable(TIMESTAMP)}),
+    "WorkerBlock": record({"worker_id": STRING, "reason": STRING}),
+    "NotifyResult": record({"failures": {"type": "array", "items": record({
+        "worker_id": STRING, "code": {"type": "string", "enum": ["SoftFailure", "HardFailure"]},
+        "message": STRING})}}),
+}
