@@ -31,8 +31,6 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 5000
     max_request_bytes: int = 16 * 1024 * 1024
-    page_size: int = 50
-    max_page_size: int = 100
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,10 @@ def get_hit(actor: Actor, hit_id: str) -> dict[str, Any]:
 
 
 @routes.get("/hits/<hit_id>/history", summary="Every state change of the HIT and its assignments, in order",
-            response=page_of("Event"))
-def get_hit_history(actor: Actor, hit_id: str) -> dict[str, Any]:
-    return serializers.whole_list(hits.hit_history(runtime(), actor, hit_id), serializers.event)
+            query=schemas.PAGE, response=page_of("Event"))
+def get_hit_history(actor: Actor, hit_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    found = hits.hit_history(runtime(), actor, hit_id, cursor=query.get("cursor"), limit=query["limit"])
+    return serializers.page(found, serializers.event)
 
 
 @routes.post("/hits/<hit_id>/expire", summary="Stop the HIT taking new workers now", response=ref("HIT"))

@@ -20,7 +20,7 @@ routes = Routes(tag="Requester: money", prefix="/requester", role="requester")
 def send_bonus(actor: Actor, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     cmd = parsing.send_bonus(body)
     sent = payments.send_bonus(runtime(), actor, cmd)
-    paid = BonusView(sent.value, cmd.worker_id, cmd.assignment_id)
+    paid = BonusView(sent.value, sent.value.worker.public_id, sent.value.assignment.public_id)
     return serializers.bonus(paid), 200 if sent.replayed else 201
 
 

@@ -4,7 +4,7 @@ public ids only (integer primary keys never leave the server). Shapes: labelhub.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -36,11 +36,6 @@ def timestamp(value: datetime | None) -> str | None:
 
 def page(found: Page[T], item: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
     return {"items": [item(x) for x in found.items], "next_cursor": found.next_cursor}
-
-
-def whole_list(items: Iterable[T], item: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
-    """A list the services return whole, in the paginated shape (so paging can come later unchanged)."""
-    return {"items": [item(x) for x in items], "next_cursor": None}
 
 
 def requirement(req: QualificationRequirement) -> dict[str, Any]:

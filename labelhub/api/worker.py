@@ -78,11 +78,12 @@ def list_messages(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
     return serializers.page(found, serializers.message)
 
 
-@routes.get("/qualifications", summary="The worker's qualifications (all of them, on one page)",
+@routes.get("/qualifications", summary="The worker's qualifications", query=schemas.PAGE,
             response=page_of("Qualification"))
-def list_my_qualifications(actor: Actor) -> dict[str, Any]:
-    found = qualifications.worker_qualifications(runtime(), actor)
-    return serializers.whole_list(found, lambda q: serializers.qualification(q, worker_id=actor.public_id))
+def list_my_qualifications(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
+    found = qualifications.worker_qualifications(runtime(), actor, cursor=query.get("cursor"),
+                                                 limit=query["limit"])
+    return serializers.page(found, serializers.qualification)
 
 
 @routes.post("/qualification-types/<qualification_type_id>/requests", summary="Request a qualification",

@@ -11,6 +11,8 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labelhub.db import Base
+from labelhub.models.accounts import Worker
+from labelhub.models.hits import Assignment
 from labelhub.models.enums import Marketplace, enum_column
 
 
@@ -72,3 +74,6 @@ class Bonus(Base):
     fee_micros: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(4096))
     created_at: Mapped[datetime]
+
+    worker: Mapped[Worker] = relationship(lazy="joined", innerjoin=True)
+    assignment: Mapped[Assignment] = relationship(lazy="joined", innerjoin=True)

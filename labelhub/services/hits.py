@@ -352,9 +352,10 @@ def dispose(db: Session, actor: Actor, hit: HIT, *, now: datetime) -> None:
     record_event(db, actor, "HITDisposed", entity="hit", entity_id=hit.public_id, hit=hit, now=now)
 
 
-def hit_history(rt: Runtime, actor: Actor, hit_public_id: str) -> list[Event]:
-    """Every recorded state change of the HIT and its assignments, in order."""
+def hit_history(rt: Runtime, actor: Actor, hit_public_id: str, *, cursor: str | None = None,
+                limit: int = 100) -> Page[Event]:
+    """Every recorded state change of the HIT and its assignments, in order, a page at a time."""
     require_requester(actor)
     with rt.sessions() as db:
         hit = owned_hit(db, actor, hit_public_id)
-        return list(db.scalars(select(Event).where(Event.hit_id == hit.id).order_by(Event.id)))
+        return paginate(db, select(Event).where(Event.hit_id == hit.id), Event.id, cursor, limit)

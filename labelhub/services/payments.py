@@ -69,8 +69,7 @@ def send_bonus(rt: Runtime, actor: Actor, cmd: SendBonus) -> Created[Bonus]:
             raise InvalidStateError("A bonus can only be paid for a submitted assignment", entity="assignment")
         fee = ledger.pay_bonus(db, rt.settings.money, actor.marketplace, actor.id, assignment, cmd.amount_micros,
                                now=now)
-        bonus = Bonus(public_id=ids.new_id(), requester_id=actor.id, worker_id=worker.id,
-                      assignment_id=assignment.id, marketplace=actor.marketplace, amount_micros=cmd.amount_micros,
+        bonus = Bonus(public_id=ids.new_id(), requester_id=actor.id, worker=worker, assignment=assignment, marketplace=actor.marketplace, amount_micros=cmd.amount_micros,
                       fee_micros=fee, reason=cmd.reason, created_at=now)
         db.add(bonus)
         record_event(db, actor, "BonusPaid", entity="assignment", entity_id=assignment.public_id,
@@ -97,12 +96,7 @@ def list_bonuses(rt: Runtime, actor: Actor, *, hit_id: str | None = None, assign
     stmt = stmt.where(HIT.public_id == hit_id) if hit_id else stmt.where(Assignment.public_id == assignment_id)
     with rt.sessions() as db:
         page = paginate(db, stmt, Bonus.id, cursor, limit)
-        workers = dict(db.execute(select(Worker.id, Worker.public_id).where(
-            Worker.id.in_({b.worker_id for b in page.items}))).all())
-        assignments = dict(db.execute(select(Assignment.id, Assignment.public_id).where(
-            Assignment.id.in_({b.assignment_id for b in page.items}))).all())
-    return Page([BonusView(b, workers[b.worker_id], assignments[b.assignment_id]) for b in page.items],
-                page.next_cursor)
+    return Page([BonusView(b, b.worker.public_id, b.assignment.public_id) for b in page.items], page.next_cursor)
 
 
 @dataclass(frozen=True)

@@ -297,13 +297,15 @@ def list_workers(rt: Runtime, actor: Actor, public_id: str, *, status: Qualifica
         return paginate(db, stmt, Qualification.id, cursor, limit)
 
 
-def worker_qualifications(rt: Runtime, actor: Actor) -> list[Qualification]:
+def worker_qualifications(rt: Runtime, actor: Actor, *, cursor: str | None = None,
+                          limit: int = 50) -> Page[Qualification]:
     """The worker's own custom qualifications in this marketplace."""
     require_worker(actor)
+    stmt = select(Qualification).join(QualificationType).where(
+        Qualification.worker_id == actor.id, QualificationType.marketplace == actor.marketplace,
+        QualificationType.deleted_at.is_(None))
     with rt.sessions() as db:
-        return list(db.scalars(select(Qualification).join(QualificationType).where(
-            Qualification.worker_id == actor.id, QualificationType.marketplace == actor.marketplace,
-            QualificationType.deleted_at.is_(None)).order_by(Qualification.id)))
+        return paginate(db, stmt, Qualification.id, cursor, limit)
 
 
 def _check_retry(db: Session, qtype: QualificationType, worker_id: int, now: datetime) -> None:

@@ -235,7 +235,7 @@ def test_create_additional_assignments_holds_their_cost(runtime, factory):
     extended = hits.create_additional_assignments(runtime, requester.actor, hit.public_id, 2).value
     assert (extended.max_assignments, extended.available_count) == (5, 5)
     assert _held(runtime, requester.actor) == (parse_amount("10.00") - 5 * SLOT, 5 * SLOT)
-    assert hits.hit_history(runtime, requester.actor, hit.public_id)[-1].data == {"added_assignments": 2}
+    assert hits.hit_history(runtime, requester.actor, hit.public_id).items[-1].data == {"added_assignments": 2}
 
 
 def test_create_additional_assignments_from_nine_to_ten_is_refused(runtime, factory):
@@ -282,7 +282,7 @@ def test_create_additional_assignments_with_insufficient_funds_changes_nothing(r
         hits.create_additional_assignments(runtime, requester.actor, hit.public_id, 1)
     assert hits.get_hit(runtime, requester.actor, hit.public_id).max_assignments == 2
     assert _held(runtime, requester.actor) == (0, 2 * SLOT)
-    assert [e.action for e in hits.hit_history(runtime, requester.actor, hit.public_id)] == ["HITCreated"]
+    assert [e.action for e in hits.hit_history(runtime, requester.actor, hit.public_id).items] == ["HITCreated"]
 
 
 def test_create_additional_assignments_token_replays_once(runtime, factory):
@@ -434,7 +434,7 @@ def test_change_hit_type_resyncs_the_hold_to_the_new_reward(runtime, factory):
                                    factory.hit_type_spec(reward_micros=parse_amount("0.05")))
     hits.change_hit_type(runtime, requester.actor, hit.public_id, cheaper.public_id)
     assert _held(runtime, requester.actor)[1] == 3 * parse_amount("0.06")  # 0.05 + minimum fee 0.01
-    history = hits.hit_history(runtime, requester.actor, hit.public_id)
+    history = hits.hit_history(runtime, requester.actor, hit.public_id).items
     assert [e.data["hit_type"] for e in history if e.action == "HITTypeChanged"] == \
         [dearer.public_id, cheaper.public_id]
 
@@ -618,7 +618,7 @@ def test_hit_history_replays_every_state_change_in_order(runtime, factory, clock
     hits.update_expiration(runtime, requester.actor, hit.public_id, clock.now)
     hits.delete_hit(runtime, requester.actor, hit.public_id)
 
-    history = hits.hit_history(runtime, requester.actor, hit.public_id)
+    history = hits.hit_history(runtime, requester.actor, hit.public_id).items
     assert [e.action for e in history] == [
         "HITCreated", "AssignmentAccepted", "HITStatusChanged", "AssignmentSubmitted", "HITReviewable",
         "AssignmentApproved", "HITReviewStatusChanged", "HITReviewStatusChanged", "HITExpired", "HITDisposed"]
@@ -634,7 +634,7 @@ def test_hit_history_replays_expiry_and_extension(runtime, factory, clock):
     hit = factory.hit(requester.actor)
     hits.update_expiration(runtime, requester.actor, hit.public_id, clock.now)
     hits.update_expiration(runtime, requester.actor, hit.public_id, clock.now + timedelta(hours=1))
-    history = hits.hit_history(runtime, requester.actor, hit.public_id)
+    history = hits.hit_history(runtime, requester.actor, hit.public_id).items
     assert [e.action for e in history] == ["HITCreated", "HITReviewable", "HITExpired", "HITExtended",
                                            "HITStatusChanged"]
     assert _replay(history) == ["Assignable", "Reviewable", "Assignable"]
@@ -644,4 +644,4 @@ def test_hit_history_of_another_requesters_hit_is_refused(runtime, factory):
     alice, bob = factory.requester(), factory.requester()
     hit = factory.hit(alice.actor)
     with pytest.raises(PermissionDeniedError):
-        hits.hit_history(runtime, bob.actor, hit.public_id)
+        hits.hit_history(runtime, bob.actor, hit.public_id).items

@@ -312,7 +312,7 @@ def test_worker_qualifications_lists_the_workers_own_in_this_marketplace(runtime
     qualifications.grant(runtime, requester.actor, production.public_id, worker.actor.public_id, 7)
     qualifications.grant(runtime, requester.sandbox(), sandbox.public_id, worker.actor.public_id, 8)
     qualifications.grant(runtime, requester.actor, production.public_id, other.actor.public_id, 9)
-    mine = qualifications.worker_qualifications(runtime, worker.actor)
+    mine = qualifications.worker_qualifications(runtime, worker.actor).items
     assert [(q.qualification_type.public_id, q.integer_value) for q in mine] == [(production.public_id, 7)]
 
 

@@ -30,7 +30,7 @@ def test_hit_lifecycle_pays_worker_and_fee_and_releases_the_rest(runtime, factor
     assert payments.worker_earnings(runtime, worker_a.actor).approved_micros == parse_amount("0.50")
 
     hits.delete_hit(runtime, requester.actor, hit.public_id)
-    history = [e.action for e in hits.hit_history(runtime, requester.actor, hit.public_id)]
+    history = [e.action for e in hits.hit_history(runtime, requester.actor, hit.public_id).items]
     assert history[0] == "HITCreated" and history[-1] == "HITDisposed"
     assert history.count("AssignmentAccepted") == 2
     assert assignments.get_assignment(runtime, worker_a.actor, first.public_id).status is AssignmentStatus.APPROVED
