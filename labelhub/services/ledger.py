@@ -72,9 +72,12 @@ def balance_of(db: Session, acct: LedgerAccount, *, hit_id: int | None = None) -
 
 def post(db: Session, marketplace: Marketplace, kind: str, lines: list[tuple[LedgerAccount, int]], *,
          now: datetime, memo: str = "", hit: HIT | None = None, assignment: Assignment | None = None) -> None:
-    """Write one balanced transaction; zero-amount lines are dropped."""
+    """Write one balanced transaction; zero-amount lines are dropped, and a transaction that moves
+    nothing (the reward of a free HIT) is not written at all."""
     if sum(amount for _, amount in lines) != 0:
         raise AssertionError(f"unbalanced ledger transaction {kind}: {lines}")
+    if not any(amount for _, amount in lines):
+        return
     txn = LedgerTransaction(marketplace=marketplace, kind=kind, memo=memo, created_at=now)
     db.add(txn)
     db.flush()

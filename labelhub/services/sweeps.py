@@ -62,11 +62,14 @@ def auto_approve_due(rt: Runtime) -> int:
 
 
 def expire_due_hits(rt: Runtime) -> int:
-    """HITs whose lifetime has passed stop taking workers; their unused slots' funds are released."""
+    """HITs whose lifetime has passed stop taking workers; their unused slots' funds are released.
+
+    Reviewable HITs are included: a submit after the lifetime ended can make a HIT Reviewable while
+    its hold still covers slots nobody can take any more.
+    """
     now, done = rt.clock(), 0
     due = _due_ids(rt, select(HIT.id, HIT.marketplace).where(
-        HIT.status.in_((HITStatus.ASSIGNABLE, HITStatus.UNASSIGNABLE)), HIT.expires_at <= now,
-        HIT.expired_at.is_(None)).order_by(HIT.id))
+        HIT.status != HITStatus.DISPOSED, HIT.expires_at <= now, HIT.expired_at.is_(None)).order_by(HIT.id))
     for hit_id, marketplace in due:
         with rt.sessions.begin() as db:
             hit = db.scalars(select(HIT).where(HIT.id == hit_id).with_for_update(of=HIT)).one()
