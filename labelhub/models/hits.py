@@ -232,8 +232,9 @@ class Assignment(Base):
         """Submitted -> Approved; Rejected -> Approved only while the override window is open."""
         if self.status is AssignmentStatus.REJECTED and override_rejection_until is not None:
             if now > override_rejection_until:
-                raise InvalidStateError("A rejection can only be overridden within 30 days of submission",
-                                        entity="assignment")
+                raise InvalidStateError(
+                    f"This rejection could only be overridden until {override_rejection_until.isoformat()}",
+                    entity="assignment")
             self.hit.rejected_count -= 1
             self.rejected_at = None
         else:

@@ -163,11 +163,12 @@ def submit(rt: Runtime, actor: Actor, assignment_public_id: str, answer: object,
         if hit.hit_type.auto_approval_delay_seconds == 0:
             approve_locked(db, rt, actor, assignment, feedback=None, override=False, now=now)
         refresh_status(db, actor, hit, now=now)
+        ledger.sync_hold(db, hit, now=now)  # a submit after the lifetime ends frees the unused slots at once
     return assignment
 
 
 def approve_locked(db: Session, rt: Runtime, actor: Actor, assignment: Assignment, *, feedback: str | None,
-             override: bool, now: datetime) -> None:
+                   override: bool, now: datetime) -> None:
     until = None
     if override and assignment.submitted_at is not None:
         if assignment.hit.status is HITStatus.DISPOSED:
