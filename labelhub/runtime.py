@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -10,12 +11,25 @@ from datetime import datetime
 from pathlib import Path
 
 from redis import Redis
-from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from labelhub.db import make_engine, make_sessionmaker, utcnow
 from labelhub.queueing import Enqueuer, InlineEnqueuer, RqEnqueuer
 from labelhub.settings import Settings
+
+log = logging.getLogger(__name__)
+AFTER_COMMIT_JOBS = "labelhub.after_commit_jobs"
+
+
+def enqueue_after_commit(db: Session, func: str, *args: int | str, job_id: str) -> None:
+    """Enqueue ``func(*args)`` once ``db``'s transaction has committed; nothing if it rolls back."""
+    db.info.setdefault(AFTER_COMMIT_JOBS, []).append((func, args, job_id))
+
+
+def _forget_jobs(db: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the unit of work ended (a commit has already sent its jobs)
+        db.info.pop(AFTER_COMMIT_JOBS, None)
 
 
 @dataclass
@@ -30,7 +44,19 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self._sessions = make_sessionmaker(self.engine)
+        event.listen(self._sessions, "after_commit", self._enqueue_committed_jobs)
+        event.listen(self._sessions, "after_transaction_end", _forget_jobs)
         self._pid = os.getpid()
+
+    def _enqueue_committed_jobs(self, db: Session) -> None:
+        if db.in_nested_transaction():  # a savepoint was released; the work is not committed yet
+            return
+        for func, args, job_id in db.info.pop(AFTER_COMMIT_JOBS, ()):
+            try:
+                self.enqueue(func, *args, job_id=job_id)
+            except Exception:
+                # The change is committed either way; the periodic sweeps find work whose job was lost.
+                log.exception("could not enqueue %s (job %s); the sweeps will pick it up", func, job_id)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

@@ -58,6 +58,11 @@ class MarketplaceSettings:
 
 
 @dataclass(frozen=True)
+class NotificationsSettings:
+    allow_private_destinations: bool = False
+
+
+@dataclass(frozen=True)
 class JobsSettings:
     sweep_interval_seconds: int = 60
 
@@ -71,6 +76,7 @@ class Settings:
     money: MoneySettings = field(default_factory=MoneySettings)
     marketplace: MarketplaceSettings = field(default_factory=MarketplaceSettings)
     jobs: JobsSettings = field(default_factory=JobsSettings)
+    notifications: NotificationsSettings = field(default_factory=NotificationsSettings)
 
     @classmethod
     def load(cls, path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

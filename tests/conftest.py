@@ -20,7 +20,7 @@ from labelhub import create_app, jobs, migrations
 from labelhub.db import Base, make_engine
 from labelhub.queueing import InlineEnqueuer
 from labelhub.runtime import Runtime
-from labelhub.settings import DatabaseSettings, Settings, StorageSettings
+from labelhub.settings import DatabaseSettings, NotificationsSettings, Settings, StorageSettings
 from tests.factories import Factory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -89,8 +89,10 @@ def clock() -> Clock:
 @pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:
     base = Settings()
+    # Test webhook receivers listen on 127.0.0.1, which production settings refuse as a destination.
     return replace(base, database=DatabaseSettings(url=database_url),
-                   storage=StorageSettings(instance_path=str(tmp_path / "instance")))
+                   storage=StorageSettings(instance_path=str(tmp_path / "instance")),
+                   notifications=NotificationsSettings(allow_private_destinations=True))
 
 
 @pytest.fixture

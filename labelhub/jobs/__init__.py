@@ -10,10 +10,11 @@ import logging
 
 from labelhub.jobs.context import install_runtime, worker_runtime
 from labelhub.jobs.worker import run_worker
-from labelhub.services import sweeps
+from labelhub.services import notifications, review_policies, sweeps
 
-__all__ = ["abandon_overdue", "auto_approve_due", "expire_due_hits", "install_runtime", "run_sweeps",
-           "run_worker", "worker_runtime"]
+__all__ = ["abandon_overdue", "auto_approve_due", "deliver_notification", "deliver_notifications",
+           "expire_due_hits", "install_runtime", "review_assignment", "review_due", "review_hit",
+           "run_sweeps", "run_worker", "worker_runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,34 @@ def expire_due_hits() -> None:
     log.info("expired %d HITs", sweeps.expire_due_hits(worker_runtime()))
 
 
+def deliver_notification(event_doc_id: str) -> None:
+    """Send one webhook delivery if it is still pending and due."""
+    log.info("notification %s: %s", event_doc_id, notifications.deliver(worker_runtime(), event_doc_id))
+
+
+def deliver_notifications() -> None:
+    """Send every webhook delivery that is due: retries, and any whose job was lost."""
+    log.info("delivered %d notifications", notifications.deliver_due(worker_runtime()))
+
+
+def review_assignment(assignment_id: str) -> None:
+    """Run the HIT's assignment-level review policy on a submitted assignment."""
+    review_policies.review_assignment(worker_runtime(), assignment_id)
+
+
+def review_hit(hit_id: str) -> None:
+    """Run the HIT-level review policy of a HIT that became reviewable."""
+    review_policies.review_hit(worker_runtime(), hit_id)
+
+
+def review_due() -> None:
+    """Review policy runs that a lost or interrupted job left undone."""
+    log.info("made %d review policy runs", review_policies.review_due(worker_runtime()))
+
+
 def run_sweeps() -> None:
-    """All three sweeps, in the order the scheduler enqueues them (for the system cron or by hand)."""
-    log.info("sweeps done: %s", sweeps.run_all(worker_runtime()))
+    """Every sweep, in the order the scheduler enqueues them (for the system cron or by hand)."""
+    rt = worker_runtime()
+    done = sweeps.run_all(rt) | {"reviews": review_policies.review_due(rt),
+                                 "notifications": notifications.deliver_due(rt)}
+    log.info("sweeps done: %s", done)

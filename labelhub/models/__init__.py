@@ -13,14 +13,27 @@ from labelhub.models.enums import (
 )
 from labelhub.models.events import Event, RequestToken
 from labelhub.models.hits import HIT, Assignment, Batch, HITType, QualificationRequirement
+from labelhub.models.notifications import (
+    DeliveryStatus,
+    NotificationDelivery,
+    NotificationSetting,
+    ReviewAction,
+    ReviewActionStatus,
+    ReviewPolicy,
+    ReviewPolicyLevel,
+    ReviewResult,
+    WebhookSecret,
+)
 from labelhub.models.payments import Bonus, LedgerAccount, LedgerEntry, LedgerTransaction
 from labelhub.models.qualifications import Qualification, QualificationRequest, QualificationType
 from labelhub.models.workers import WorkerBlock, WorkerMessage
 
 __all__ = [
     "HIT", "AccessKey", "ApiToken", "Assignment", "AssignmentStatus", "Batch", "Bonus", "Comparator",
-    "Event", "GuardedAction", "HITStatus", "HITType", "LedgerAccount", "LedgerEntry", "LedgerTransaction",
-    "Marketplace", "Qualification", "QualificationRequest", "QualificationRequirement",
-    "QualificationStatus", "QualificationType", "QualificationTypeStatus", "RequestStatus",
-    "RequestToken", "Requester", "Worker", "WorkerBlock", "WorkerMessage",
+    "DeliveryStatus", "Event", "GuardedAction", "HITStatus", "HITType", "LedgerAccount", "LedgerEntry",
+    "LedgerTransaction", "Marketplace", "NotificationDelivery", "NotificationSetting", "Qualification",
+    "QualificationRequest", "QualificationRequirement", "QualificationStatus", "QualificationType",
+    "QualificationTypeStatus", "RequestStatus", "RequestToken", "Requester", "ReviewAction",
+    "ReviewActionStatus", "ReviewPolicy", "ReviewPolicyLevel", "ReviewResult", "WebhookSecret", "Worker",
+    "WorkerBlock", "WorkerMessage",
 ]

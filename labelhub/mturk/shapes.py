@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from labelhub.models import HIT, Assignment, Qualification, QualificationRequest, QualificationRequirement
+from labelhub.models import (
+    HIT,
+    Assignment,
+    Qualification,
+    QualificationRequest,
+    QualificationRequirement,
+    ReviewAction,
+    ReviewPolicy,
+    ReviewResult,
+)
 from labelhub.money import format_amount
 from labelhub.mturk.questions import answer_key_xml, answers_xml
 from labelhub.services.ledger import Balance
@@ -114,3 +123,28 @@ def notify_failure(failure: NotifyFailure) -> dict[str, Any]:
 def balance(b: Balance) -> dict[str, Any]:
     return {"AvailableBalance": format_amount(b.available_micros),
             "OnHoldBalance": format_amount(b.on_hold_micros)}
+
+
+def _policy_values(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+
+
+def review_policy(policy: ReviewPolicy) -> dict[str, Any]:
+    """The policy with its effective parameters (defaults included), AnswerKey as MapEntries."""
+    parameters = [{"Key": key, "MapEntries": [{"Key": q, "Values": list(v)} for q, v in value.items()]}
+                  if isinstance(value, dict) else {"Key": key, "Values": _policy_values(value)}
+                  for key, value in policy.parameters.items()]
+    return {"PolicyName": policy.name, "Parameters": parameters}
+
+
+def review_result(r: ReviewResult) -> dict[str, Any]:
+    out = {"ActionId": r.action.public_id, "SubjectId": r.subject_id, "SubjectType": r.subject_type,
+           "Key": r.key, "Value": r.value}
+    return _optional(out, QuestionId=r.question_id)
+
+
+def review_action(a: ReviewAction) -> dict[str, Any]:
+    out = {"ActionId": a.public_id, "ActionName": a.name, "TargetId": a.target_id,
+           "TargetType": a.target_type, "Status": a.status.value}
+    return _optional(out, CompleteTime=_time(a.completed_at), Result=a.result, ErrorCode=a.error_code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,9 @@ from labelhub.services import eligibility, ledger
 from labelhub.services.actors import Actor, require_requester
 from labelhub.services.commands import CreateHIT, HITTypeSpec
 from labelhub.services.common import Created, Page, find_token, paginate, record_event, remember_token
+
+if TYPE_CHECKING:  # review_policies uses these use cases; the policies reach create_hit as a value
+    from labelhub.services.review_policies import ReviewPolicies
 
 CREATE_HIT_SCOPE = "CreateHIT"
 ADD_ASSIGNMENTS_SCOPE = "CreateAdditionalAssignmentsForHIT"
@@ -152,8 +156,10 @@ def insert_hit(db: Session, rt: Runtime, actor: Actor, cmd: CreateHIT, *, now: d
     return hit
 
 
-def create_hit(rt: Runtime, actor: Actor, cmd: CreateHIT) -> Created[HIT]:
-    """Create a HIT and hold its maximum cost (reward + fee for every assignment).
+def create_hit(rt: Runtime, actor: Actor, cmd: CreateHIT, *,
+               review_policies: ReviewPolicies | None = None) -> Created[HIT]:
+    """Create a HIT and hold its maximum cost (reward + fee for every assignment), with its review
+    policies if given.
 
     A UniqueRequestToken seen in the last 24 hours returns the first HIT (``replayed``), never a
     second. Raises InsufficientFundsError (nothing is created), NotFoundError/PermissionDeniedError
@@ -169,6 +175,8 @@ def create_hit(rt: Runtime, actor: Actor, cmd: CreateHIT) -> Created[HIT]:
                 if earlier is not None:
                     return Created(owned_hit(db, actor, earlier), replayed=True)
                 hit = insert_hit(db, rt, actor, cmd, now=now)
+                if review_policies is not None:
+                    review_policies.attach(db, hit, now=now)
                 remember_token(db, actor, CREATE_HIT_SCOPE, cmd.unique_request_token, hit.public_id, now=now)
             return Created(hit)
         except IntegrityError:

@@ -1,7 +1,7 @@
 """OPERATIONS: the X-Amz-Target operation name -> the function that runs it.
 
 Each function takes (runtime, actor, params), calls the services, and returns the output members.
-Operations not listed (notifications, review policies) get UnknownOperationException.
+Operations not listed get UnknownOperationException.
 """
 
 from __future__ import annotations
@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from labelhub.mturk.operations import assignments, hits, money, qualifications, workers
+from labelhub.mturk.operations import (
+    assignments,
+    hits,
+    money,
+    notifications,
+    qualifications,
+    review_policies,
+    workers,
+)
 from labelhub.mturk.params import Params
 from labelhub.runtime import Runtime
 from labelhub.services.actors import Actor
@@ -53,4 +61,7 @@ OPERATIONS: dict[str, Operation] = {
     "DeleteWorkerBlock": workers.delete_worker_block,
     "ListWorkerBlocks": workers.list_worker_blocks,
     "NotifyWorkers": workers.notify_workers,
+    "UpdateNotificationSettings": notifications.update_notification_settings,
+    "SendTestEventNotification": notifications.send_test_event_notification,
+    "ListReviewPolicyResultsForHIT": review_policies.list_review_policy_results_for_hit,
 }

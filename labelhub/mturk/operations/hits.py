@@ -8,6 +8,7 @@ from labelhub.errors import InvalidInputError
 from labelhub.models import Comparator, GuardedAction, HITStatus
 from labelhub.mturk import pages, questions, shapes
 from labelhub.mturk.errors import TurkError
+from labelhub.mturk.operations import review_policies
 from labelhub.mturk.params import Params, given
 from labelhub.runtime import Runtime
 from labelhub.services import hits
@@ -17,7 +18,7 @@ from labelhub.services.commands import CreateHIT, HITTypeSpec, Locale, Requireme
 COMPARATORS = tuple(c.value for c in Comparator)
 GUARDED_ACTIONS = tuple(a.value for a in GuardedAction)
 REVIEWABLE_STATUSES = (HITStatus.REVIEWABLE.value, HITStatus.REVIEWING.value)
-NOT_YET_SUPPORTED = ("AssignmentReviewPolicy", "HITReviewPolicy", "HITLayoutId", "HITLayoutParameters")
+NOT_YET_SUPPORTED = ("HITLayoutId", "HITLayoutParameters")
 
 
 def _locale(p: Params) -> Locale:
@@ -66,7 +67,7 @@ def _create(rt: Runtime, actor: Actor, p: Params, **hit_type: Any) -> dict[str, 
     cmd = CreateHIT(question=p.string("Question", allow_empty=True) or "",
                     lifetime_seconds=p.required_integer("LifetimeInSeconds"), **hit_type, **options)
     questions.validate_question(cmd.question)
-    created = hits.create_hit(rt, actor, cmd)
+    created = hits.create_hit(rt, actor, cmd, review_policies=review_policies.policies(p))
     if created.replayed:  # MTurk answers a repeated UniqueRequestToken with an error naming the HIT
         raise TurkError("AWS.MechanicalTurk.HitAlreadyExists",
                         f"The HIT with ID {created.value.public_id} already exists: it was created by an "

@@ -1,0 +1,402 @@
+"""Notifications: a HIT type's settings (MTurk's UpdateNotificationSettings), test events, and the webhook
+outbox that delivers events to HTTP(S) destinations.
+
+Every event recorded by the other use cases (``record_event``) that a HIT type's active settings ask
+for becomes a NotificationDelivery row in the same transaction, so no committed change loses its
+notification. A job sends each row after the commit; a failed send is retried with back-off by the
+periodic sweep (which also finds rows whose job was lost) until MAX_ATTEMPTS, then recorded as Failed.
+Delivery is at least once: receivers de-duplicate on EventDocId, which never changes across retries.
+
+Wire format (mturk_api.md §5.2). The destination is an http:// or https:// URL given with Transport SNS:
+LabelHub acts as the SNS topic and POSTs what SNS posts to an HTTP subscriber, so SNS listeners such as
+Dallinger's work unchanged. The JSON body is ``{"Type": "Notification", "MessageId": <EventDocId>,
+"TopicArn": <Destination>, "Timestamp": ..., "Message": <MTurk's message as a JSON string>}``, where the
+message is ``{"Events": [{"EventType", "EventTimestamp", "HITTypeId", "HITId", "AssignmentId"?}],
+"EventDocId", "SourceAccount", "CustomerId", "EventDocVersion"}``. These PascalCase names are the wire
+format the service itself sends; no adapter stands between the outbox and the receiver.
+
+Verifying a delivery: ``X-LabelHub-Signature: sha256=<hex>`` carries HMAC-SHA256 over the raw request
+body, keyed with the requester's webhook secret (``webhook_secret``). A receiver recomputes
+``hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()``, compares it with
+``hmac.compare_digest`` before parsing the body, and may refuse a Timestamp that is too old.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from labelhub.errors import InvalidInputError
+from labelhub.models import (
+    HIT,
+    DeliveryStatus,
+    NotificationDelivery,
+    NotificationSetting,
+    Requester,
+    WebhookSecret,
+)
+from labelhub.runtime import Runtime, enqueue_after_commit
+from labelhub.services import hits
+from labelhub.services.actors import Actor, require_requester
+from labelhub.services.common import Page, paginate
+
+EVENT_TYPES = ("AssignmentAccepted", "AssignmentAbandoned", "AssignmentReturned", "AssignmentSubmitted",
+               "AssignmentRejected", "AssignmentApproved", "HITCreated", "HITExpired", "HITReviewable",
+               "HITExtended", "HITDisposed")
+TEST_EVENT_TYPES = (*EVENT_TYPES, "Ping")
+TRANSPORTS = ("Email", "SQS", "SNS")
+MAX_DESTINATION_LENGTH, MAX_VERSION_LENGTH = 1024, 64
+# Waits after the 1st, 2nd... failed attempt; one more attempt than waits, then the delivery is Failed.
+RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30),
+                timedelta(hours=2))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# A claimed delivery is not claimed again while its POST may still be running.
+LEASE = timedelta(minutes=2)
+SEND_TIMEOUT_SECONDS = 5
+SIGNATURE_HEADER = "X-LabelHub-Signature"
+DELIVERY_JOB = "labelhub.jobs.deliver_notification"
+SWEEP_BATCH = 500
+TEST_IDS = {"HITTypeId": "TESTHITTYPE" + "0" * 19, "HITId": "TESTHIT" + "0" * 23,
+            "AssignmentId": "TESTASSIGNMENT" + "0" * 16}
+
+
+@dataclass(frozen=True)
+class NotificationSpec:
+    """Where a HIT type's events go. LabelHub delivers to http(s) URLs with Transport SNS only."""
+
+    destination: str
+    transport: str
+    version: str
+    event_types: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        problems: dict[str, str] = {}
+        _check_destination(problems, self.transport, self.destination)
+        if not self.version or len(self.version) > MAX_VERSION_LENGTH:
+            problems["version"] = f"must be 1-{MAX_VERSION_LENGTH} characters, such as 2014-08-15"
+        if not self.event_types:
+            problems["event_types"] = "name at least one event type"
+        elif "Ping" in self.event_types:
+            problems["event_types"] = "Ping can only be sent with SendTestEventNotification"
+        elif any(t not in EVENT_TYPES for t in self.event_types):
+            problems["event_types"] = f"must be among {', '.join(EVENT_TYPES)}"
+        if problems:
+            raise InvalidInputError(problems, entity="notification")
+
+
+def _check_destination(problems: dict[str, str], transport: str, destination: str) -> None:
+    native = "LabelHub delivers notifications as HTTP(S) webhooks: give Transport SNS and an http:// or " \
+             "https:// URL as Destination, and LabelHub POSTs SNS-style messages there"
+    if transport == "SQS":
+        problems["transport"] = f"SQS queues are not supported. {native}"
+    elif transport == "Email":
+        problems["transport"] = f"Email notifications are deprecated by MTurk and not supported. {native}"
+    elif transport != "SNS":
+        problems["transport"] = f"must be one of {', '.join(TRANSPORTS)}"
+    elif destination.startswith("arn:"):
+        problems["destination"] = f"Amazon SNS topics ({destination}) are not supported. {native}"
+    elif len(destination) > MAX_DESTINATION_LENGTH or not _is_http_url(destination):
+        problems["destination"] = f"must be an http:// or https:// URL of at most {MAX_DESTINATION_LENGTH} " \
+                                  "characters, without a user name or password"
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username \
+        and url.isprintable() and " " not in url
+
+
+def update_settings(rt: Runtime, actor: Actor, hit_type_id: str, *, spec: NotificationSpec | None = None,
+                    active: bool | None = None) -> NotificationSetting:
+    """Set a HIT type's notification specification (replacing any earlier one), or with ``active``
+    alone switch the existing one on or off. A new specification is active unless ``active`` is False.
+
+    Raises NotFoundError/PermissionDeniedError for a HIT type that is not the requester's, and
+    InvalidInputError when neither is given or there is no specification to switch.
+    """
+    require_requester(actor)
+    if spec is None and active is None:
+        raise InvalidInputError({"notification": "give a notification specification, active, or both"})
+    if spec is not None:
+        check_public_destination(spec.destination,
+                                 allow_private=rt.settings.notifications.allow_private_destinations)
+    for attempt in range(2):
+        try:
+            with rt.sessions.begin() as db:
+                return _store_settings(db, actor, hit_type_id, spec, active, now=rt.clock())
+        except IntegrityError:
+            if attempt:  # the first settings of this type were stored concurrently; now they exist
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_settings(db: Session, actor: Actor, hit_type_id: str, spec: NotificationSpec | None,
+                    active: bool | None, *, now: datetime) -> NotificationSetting:
+    hit_type = hits.owned_hit_type(db, actor, hit_type_id)
+    setting = db.scalars(select(NotificationSetting).where(NotificationSetting.hit_type_id == hit_type.id)
+                         .with_for_update()).one_or_none()
+    if setting is None:
+        if spec is None:
+            raise InvalidInputError({"notification": f"is required: HIT type {hit_type_id} has no "
+                                                     "notification specification to switch on or off yet"})
+        setting = NotificationSetting(hit_type_id=hit_type.id)
+        db.add(setting)
+    if spec is not None:
+        setting.transport, setting.destination = spec.transport, spec.destination
+        setting.version, setting.event_types = spec.version, list(dict.fromkeys(spec.event_types))
+    setting.active = active if active is not None else (spec is not None or setting.active)
+    setting.updated_at = now
+    db.flush()
+    return setting
+
+
+def send_test_event(rt: Runtime, actor: Actor, spec: NotificationSpec, event_type: str) -> None:
+    """Deliver one test event to ``spec``'s destination now, whatever its event types say.
+
+    Raises InvalidInputError for an unknown event type, or naming the destination when it does not
+    accept the event (unreachable, or an answer other than 2xx).
+    """
+    require_requester(actor)
+    if event_type not in TEST_EVENT_TYPES:
+        raise InvalidInputError({"event_type": f"must be one of {', '.join(TEST_EVENT_TYPES)}"})
+    check_public_destination(spec.destination, allow_private=rt.settings.notifications.allow_private_destinations)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        secret = _secret(db, actor.id, now=now)
+    event = {"EventType": event_type, "EventTimestamp": _iso(now)}
+    if event_type != "Ping":
+        event |= {name: value for name, value in TEST_IDS.items()
+                  if name != "AssignmentId" or event_type.startswith("Assignment")}
+    doc_id = secrets.token_hex(20)
+    body = _body(doc_id, spec.destination, spec.version, actor.public_id, event, now)
+    error = _post(spec.destination, body, secret, message_id=doc_id, attempt=1,
+                  allow_private=rt.settings.notifications.allow_private_destinations)
+    if error is not None:
+        raise InvalidInputError({"destination": f"{spec.destination} did not accept the test event: {error}"},
+                                entity="notification")
+
+
+def webhook_secret(rt: Runtime, actor: Actor) -> str:
+    """The key the requester's deliveries are signed with, created on first use."""
+    require_requester(actor)
+    with rt.sessions.begin() as db:
+        return _secret(db, actor.id, now=rt.clock())
+
+
+def rotate_webhook_secret(rt: Runtime, actor: Actor) -> str:
+    """Replace the requester's webhook secret; deliveries sent from now on are signed with the new one."""
+    require_requester(actor)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        row = db.scalars(select(WebhookSecret).where(WebhookSecret.requester_id == actor.id)
+                         .with_for_update()).one_or_none()
+        if row is None:
+            return _secret(db, actor.id, now=now)
+        row.secret, row.created_at = secrets.token_hex(32), now
+        return row.secret
+
+
+def _secret(db: Session, requester_id: int, *, now: datetime) -> str:
+    stmt = select(WebhookSecret.secret).where(WebhookSecret.requester_id == requester_id)
+    found = db.scalar(stmt)
+    if found is not None:
+        return found
+    try:
+        with db.begin_nested():
+            db.add(WebhookSecret(requester_id=requester_id, secret=secrets.token_hex(32), created_at=now))
+    except IntegrityError:  # created concurrently: use that one
+        pass
+    return db.scalars(stmt).one()
+
+
+def queue_event(db: Session, action: str, *, hit: HIT, entity_id: str, now: datetime) -> None:
+    """If the HIT's type has active settings asking for ``action``, put its delivery in the outbox of
+    the caller's transaction and send it once that commits."""
+    if action not in EVENT_TYPES:
+        return
+    setting = db.scalars(select(NotificationSetting).where(
+        NotificationSetting.hit_type_id == hit.hit_type_id)).one_or_none()
+    if setting is None or not setting.active or action not in setting.event_types:
+        return
+    event = {"type": action, "at": _iso(now), "hit_type_id": hit.hit_type.public_id, "hit_id": hit.public_id,
+             "assignment_id": entity_id if action.startswith("Assignment") else None}
+    doc_id = secrets.token_hex(20)
+    db.add(NotificationDelivery(
+        event_doc_id=doc_id, requester_id=hit.requester_id, marketplace=hit.marketplace,
+        hit_type_id=hit.hit_type_id, destination=setting.destination, version=setting.version, event=event,
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now))
+    enqueue_after_commit(db, DELIVERY_JOB, doc_id, job_id=f"labelhub-notification-{doc_id}")
+
+
+def deliver(rt: Runtime, event_doc_id: str) -> DeliveryStatus | None:
+    """Send one delivery if it is pending and due: Delivered on a 2xx answer; otherwise the next
+    attempt is scheduled, or after MAX_ATTEMPTS it is Failed with the last error. Returns the status
+    afterwards, None when nothing was due (already delivered, failed, or claimed by another run)."""
+    with rt.sessions.begin() as db:
+        claimed = _claim(db, event_doc_id, now=rt.clock())
+    if claimed is None:
+        return None
+    error = _post(claimed.destination, claimed.body, claimed.secret, message_id=event_doc_id,
+                  attempt=claimed.attempt, allow_private=rt.settings.notifications.allow_private_destinations)
+    with rt.sessions.begin() as db:
+        delivery = _locked_delivery(db, event_doc_id)
+        assert delivery is not None  # deliveries are never deleted
+        _record_outcome(delivery, error, now=rt.clock())
+        return delivery.status
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    destination: str
+    body: bytes
+    secret: str
+    attempt: int
+
+
+def _locked_delivery(db: Session, event_doc_id: str) -> NotificationDelivery | None:
+    return db.scalars(select(NotificationDelivery).where(NotificationDelivery.event_doc_id == event_doc_id)
+                      .with_for_update()).one_or_none()
+
+
+def _claim(db: Session, event_doc_id: str, *, now: datetime) -> _Claimed | None:
+    delivery = _locked_delivery(db, event_doc_id)
+    if delivery is None or delivery.status is not DeliveryStatus.PENDING or delivery.next_attempt_at > now:
+        return None
+    delivery.attempts += 1
+    delivery.last_attempt_at, delivery.next_attempt_at = now, now + LEASE
+    requester = db.get_one(Requester, delivery.requester_id)
+    event = _wire_event(delivery.event)
+    body = _body(delivery.event_doc_id, delivery.destination, delivery.version, requester.public_id, event,
+                 delivery.created_at)
+    return _Claimed(delivery.destination, body, _secret(db, requester.id, now=now), delivery.attempts)
+
+
+def _record_outcome(delivery: NotificationDelivery, error: str | None, *, now: datetime) -> None:
+    if delivery.status is not DeliveryStatus.PENDING:
+        return  # another run finished it while this one was sending
+    if error is None:
+        delivery.status, delivery.finished_at, delivery.last_error = DeliveryStatus.DELIVERED, now, None
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status, delivery.finished_at, delivery.last_error = DeliveryStatus.FAILED, now, error
+    else:
+        delivery.next_attempt_at = now + RETRY_DELAYS[delivery.attempts - 1]
+        delivery.last_error = error
+
+
+def deliver_due(rt: Runtime) -> int:
+    """Send every pending delivery whose time has come (retries, and any whose job was lost).
+    Returns how many were delivered."""
+    due_now = (NotificationDelivery.status == DeliveryStatus.PENDING,
+               NotificationDelivery.next_attempt_at <= rt.clock())
+    stmt = select(NotificationDelivery.event_doc_id).where(*due_now)
+    with rt.sessions() as db:
+        due = list(db.scalars(stmt.order_by(NotificationDelivery.id).limit(SWEEP_BATCH)))
+    return sum(deliver(rt, doc_id) is DeliveryStatus.DELIVERED for doc_id in due)
+
+
+def list_deliveries(rt: Runtime, actor: Actor, hit_type_id: str, *, cursor: str | None = None,
+                    limit: int = 50) -> Page[NotificationDelivery]:
+    """The deliveries of one of the requester's HIT types, oldest first: what was sent, what is still
+    being retried, and what failed for good (with the last error)."""
+    require_requester(actor)
+    with rt.sessions() as db:
+        hit_type = hits.owned_hit_type(db, actor, hit_type_id)
+        stmt = select(NotificationDelivery).where(NotificationDelivery.hit_type_id == hit_type.id)
+        return paginate(db, stmt, NotificationDelivery.id, cursor, limit)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _wire_event(event: dict) -> dict[str, str]:
+    out = {"EventType": event["type"], "EventTimestamp": event["at"], "HITTypeId": event["hit_type_id"],
+           "HITId": event["hit_id"]}
+    if event.get("assignment_id"):
+        out["AssignmentId"] = event["assignment_id"]
+    return out
+
+
+def _body(doc_id: str, destination: str, version: str, customer_id: str, event: dict[str, str],
+          at: datetime) -> bytes:
+    message = {"Events": [event], "EventDocId": doc_id, "SourceAccount": customer_id,
+               "CustomerId": customer_id, "EventDocVersion": version}
+    envelope = {"Type": "Notification", "MessageId": doc_id, "TopicArn": destination, "Timestamp": _iso(at),
+                "Message": json.dumps(message, separators=(",", ":"))}
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header's value for ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs) -> None:
+        return None  # a 3xx answer is a failed delivery: the body is never re-sent elsewhere
+
+
+def _private_address(url: str) -> str | None:
+    """The first non-public address ``url``'s host resolves to (loopback, private, link-local...)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None  # unresolvable: the delivery itself fails and is retried
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            return str(address)
+    return None
+
+
+def check_public_destination(url: str, *, allow_private: bool) -> None:
+    """Refuse destinations inside the server's own network unless the installation allows them."""
+    private = None if allow_private else _private_address(url)
+    if private is not None:
+        raise InvalidInputError({"destination": f"{url} resolves to {private}, which is not a public address "
+                                 "(set notifications.allow_private_destinations to allow it)"},
+                                entity="notification")
+
+
+def _post(url: str, body: bytes, secret: str, *, message_id: str, attempt: int,
+          allow_private: bool) -> str | None:
+    """POST ``body`` to ``url`` directly (no proxy, no redirects, short timeout); None on a 2xx answer,
+    otherwise what went wrong. Non-public addresses are checked again here, since DNS may change."""
+    if not _is_http_url(url):
+        return "the destination is not an http(s) URL"
+    private = None if allow_private else _private_address(url)
+    if private is not None:
+        return f"the destination resolves to {private}, which is not a public address"
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json; charset=utf-8", "User-Agent": "LabelHub-Notifications/1.0",
+        "x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": message_id,
+        "x-amz-sns-topic-arn": url, SIGNATURE_HEADER: sign(secret, body),
+        "X-LabelHub-Delivery-Attempt": str(attempt)})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+    try:
+        with opener.open(request, timeout=SEND_TIMEOUT_SECONDS):
+            return None
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code} {exc.reason}"[:1024]
+    except urllib.error.URLError as exc:
+        return f"could not connect: {exc.reason}"[:1024]
+    except (OSError, ValueError) as exc:  # timeouts, resets, malformed answers
+        return f"could not deliver: {exc or type(exc).__name__}"[:1024]
