@@ -88,7 +88,7 @@ def plans() -> tuple[BatchPlan, ...]:
                              reward_micros=parse_amount("0.05"), assignment_duration_seconds=300,
                              auto_approval_delay_seconds=AUTO_APPROVAL_SECONDS,
                              keywords="image, shapes, demo"),
-        rows=tuple({"image": row["image"]} for row in image_rows()))
+        rows=tuple({"image": row["image"], "image_url": f"/images/{row['image']}"} for row in image_rows()))
     reviews = BatchPlan(
         name="Demo: sentiment of short reviews", template_kind="text_classification",
         labels=("positive", "negative", "neutral"),

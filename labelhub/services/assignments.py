@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import annotators
 from labelhub import ids
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from labelhub.models import HIT, Assignment, AssignmentStatus, HITStatus, Worker
@@ -120,9 +121,29 @@ def give_up_locked(db: Session, actor: Actor, assignment: Assignment, outcome: A
     ledger.sync_hold(db, assignment.hit, now=now)
 
 
+def _annotator_of(hit: HIT) -> tuple[annotators.Annotator, dict] | None:
+    """The task type a batch HIT was made with, and the batch's (already validated) configuration."""
+    batch = hit.batch
+    if batch is None or batch.template_kind not in annotators.REGISTRY:
+        return None
+    return annotators.get(batch.template_kind), batch.template.get("config", {})
+
+
+def _prefixed(problems: dict[str, str], prefix: str) -> dict[str, str]:
+    return {key if key.startswith(prefix) else f"{prefix}.{key}": value for key, value in problems.items()}
+
+
 def validate_answer(hit: HIT, answer: object) -> dict:
+    """The canonical answer: checked by the HIT's task type (annotator) and its answer schema."""
     if not isinstance(answer, dict):
         raise InvalidInputError({"answer": "must be a JSON object"}, entity="assignment")
+    task_type = _annotator_of(hit)
+    if task_type is not None:
+        annotator, config = task_type
+        try:
+            answer = annotator.parse_answer(config, answer, item=hit.data)
+        except annotators.AnswerError as exc:
+            raise InvalidInputError(_prefixed(exc.problems, "answer"), entity="assignment") from None
     if hit.answer_schema:
         errors = sorted(Draft202012Validator(hit.answer_schema).iter_errors(answer), key=lambda e: list(e.path))
         if errors:
@@ -131,9 +152,16 @@ def validate_answer(hit: HIT, answer: object) -> dict:
     return answer
 
 
-def _validate_signals(signals: object) -> dict | None:
+def _validate_signals(hit: HIT, signals: object) -> dict | None:
+    """Task pages record a known set of behavioural signals (annotators.signals); other clients may
+    send any small flat object."""
     if signals is None:
         return None
+    if _annotator_of(hit) is not None:
+        try:
+            return annotators.validate_signals(signals)
+        except annotators.AnswerError as exc:
+            raise InvalidInputError(_prefixed(exc.problems, "signals"), entity="assignment") from None
     if not isinstance(signals, dict) or len(signals) > MAX_SIGNALS_KEYS:
         raise InvalidInputError({"signals": f"must be a JSON object of at most {MAX_SIGNALS_KEYS} keys"})
     if not all(isinstance(v, int | float | str | bool) or v is None for v in signals.values()):
@@ -155,7 +183,7 @@ def submit(rt: Runtime, actor: Actor, assignment_public_id: str, answer: object,
         if assignment.status is AssignmentStatus.ACCEPTED and now > assignment.deadline:
             raise InvalidStateError("The time allotted for this assignment has passed", entity="assignment")
         if assignment.status is AssignmentStatus.ACCEPTED:
-            assignment.submit(validate_answer(hit, answer), _validate_signals(signals), now=now)
+            assignment.submit(validate_answer(hit, answer), _validate_signals(hit, signals), now=now)
         else:
             assignment.submit({}, None, now=now)  # raises the state error naming the current status
         record_event(db, actor, "AssignmentSubmitted", entity="assignment", entity_id=assignment.public_id,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import annotators
 from labelhub import ids
 from labelhub.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from labelhub.models import HIT, Batch, HITStatus
@@ -83,15 +84,35 @@ class CreateBatch:
             raise InvalidInputError(named, entity="batch") from None
 
 
+def _task_type_config(cmd: CreateBatch) -> dict[str, Any]:
+    """A registered task type's canonical configuration, with every row holding the columns it reads."""
+    raw = cmd.template_config or {}
+    if cmd.template_kind not in annotators.REGISTRY:
+        return raw
+    annotator = annotators.get(cmd.template_kind)
+    try:
+        config = annotator.parse_config(raw)
+    except annotators.AnswerError as exc:
+        raise InvalidInputError({f"template_config.{k}": v for k, v in exc.problems.items()}, entity="batch") \
+            from None
+    needed = set(annotator.item_fields(config))
+    for number, row in enumerate(cmd.rows, start=1):
+        missing = sorted(needed - row.keys())
+        if missing:
+            raise InvalidInputError({f"rows[{number}]": f"has no value for {', '.join(missing)}"}, entity="batch")
+    return config
+
+
 def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
     """Create the batch and one HIT per row, holding the cost of all of them; all or nothing."""
     require_requester(actor)
+    config = _task_type_config(cmd)
     now = rt.clock()
     with rt.sessions.begin() as db:
         hit_type = hit_type_for(db, actor, cmd.hit_type, now)
         batch = Batch(public_id=ids.new_id(), requester_id=actor.id, marketplace=actor.marketplace, name=cmd.name,
                       template_kind=cmd.template_kind,
-                      template={"question": cmd.question_template, "config": cmd.template_config or {}},
+                      template={"question": cmd.question_template, "config": config},
                       hit_type_id=hit_type.id, created_at=now)
         db.add(batch)
         db.flush()

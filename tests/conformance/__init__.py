@@ -1,0 +1,1 @@
+"""Conformance suites: every registered plugin passes the same checks."""
