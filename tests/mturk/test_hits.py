@@ -31,6 +31,21 @@ def test_create_hit_returns_the_whole_hit(factory, connect, clock):
     assert "<HTMLContent>" in hit["Question"]
 
 
+def test_create_hit_from_a_layout_fills_its_parameters_escaped(factory, connect):
+    client = connect(factory.requester())
+    params = hit_params()
+    params.pop("Question")
+
+    hit = client.create_hit(**params, HITLayoutId="LABELHUBTEXTCLASSIFICATION0001", HITLayoutParameters=[
+        {"Name": "text", "Value": "Fish & <b>chips</b>"}, {"Name": "question", "Value": "Tone?"},
+        {"Name": "categories", "Value": "positive|negative"}])["HIT"]
+
+    assert "<blockquote>Fish &amp; &lt;b&gt;chips&lt;/b&gt;</blockquote>" in hit["Question"]
+    failed = fails(client.create_hit, **params, HITLayoutId="LABELHUBTEXTCLASSIFICATION0001",
+                   HITLayoutParameters=[{"Name": "text", "Value": "x"}])
+    assert failed.code == "RequestError" and "question" in failed.message
+
+
 def test_create_hit_with_the_deprecated_required_to_preview_guards_preview(factory, connect):
     client = connect(factory.requester())
     requirement = {"QualificationTypeId": "000000000000000000L0", "Comparator": "GreaterThanOrEqualTo",

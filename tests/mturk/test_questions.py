@@ -133,8 +133,16 @@ def test_create_hit_with_a_too_large_question_is_refused(factory, connect):
     assert "Question: must be at most 65,535 bytes" in failed.message
 
 
-def test_create_hit_with_a_layout_is_refused_until_layouts_exist(factory, connect):
+def test_create_hit_with_a_layout_and_a_question_is_refused(factory, connect):
     failed = fails(connect(factory.requester()).create_hit,
-                   **hit_params(HITLayoutId="3AAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+                   **hit_params(HITLayoutId="LABELHUBTEXTCLASSIFICATION0001"))
 
-    assert "HITLayoutId: is not supported by LabelHub yet" in failed.message
+    assert "HITLayoutId" in failed.message and "Question" in failed.message
+
+
+def test_create_hit_with_an_unknown_layout_names_it(factory, connect):
+    params = hit_params()
+    params.pop("Question")
+    failed = fails(connect(factory.requester()).create_hit, **params, HITLayoutId="3AAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+
+    assert "3AAAAAAAAAAAAAAAAAAAAAAAAAAAAA" in failed.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from labelhub.models import Assignment, AssignmentStatus
-from labelhub.mturk import lookups, pages, shapes
+from labelhub.mturk import pages, shapes
 from labelhub.mturk.errors import TurkError
 from labelhub.mturk.params import Params, given
 from labelhub.runtime import Runtime
@@ -20,20 +20,17 @@ def list_assignments_for_hit(rt: Runtime, actor: Actor, p: Params) -> dict[str, 
     hit_id = p.entity_id("HITId")
     statuses = tuple(AssignmentStatus(s) for s in p.enum_list("AssignmentStatuses", LISTED_STATUSES))
 
-    def fetch(cursor: str | None, limit: int) -> Page[tuple[Assignment, str]]:
-        page = assignments.list_for_hit(rt, actor, hit_id, cursor=cursor, limit=limit,
+    def fetch(cursor: str | None, limit: int) -> Page[Assignment]:
+        return assignments.list_for_hit(rt, actor, hit_id, cursor=cursor, limit=limit,
                                         **given(statuses=statuses or None))
-        workers = lookups.worker_public_ids(rt, (a.worker_id for a in page.items))
-        return Page([(a, workers[a.worker_id]) for a in page.items], page.next_cursor)
 
     return pages.paged(p, "ListAssignmentsForHIT", "Assignments", fetch,
-                       lambda item: shapes.assignment(*item))
+                       lambda a: shapes.assignment(a, a.worker.public_id))
 
 
 def get_assignment(rt: Runtime, actor: Actor, p: Params) -> dict[str, Any]:
     found = assignments.get_assignment(rt, actor, p.entity_id("AssignmentId"))
-    worker_id = lookups.worker_public_ids(rt, [found.worker_id])[found.worker_id]
-    return {"Assignment": shapes.assignment(found, worker_id), "HIT": shapes.hit(found.hit)}
+    return {"Assignment": shapes.assignment(found, found.worker.public_id), "HIT": shapes.hit(found.hit)}
 
 
 def approve_assignment(rt: Runtime, actor: Actor, p: Params) -> dict[str, Any]:

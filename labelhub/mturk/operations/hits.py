@@ -6,7 +6,7 @@ from typing import Any
 
 from labelhub.errors import InvalidInputError
 from labelhub.models import Comparator, GuardedAction, HITStatus
-from labelhub.mturk import pages, questions, shapes
+from labelhub.mturk import layouts, pages, questions, shapes
 from labelhub.mturk.errors import TurkError
 from labelhub.mturk.operations import review_policies
 from labelhub.mturk.params import Params, given
@@ -18,7 +18,6 @@ from labelhub.services.commands import CreateHIT, HITTypeSpec, Locale, Requireme
 COMPARATORS = tuple(c.value for c in Comparator)
 GUARDED_ACTIONS = tuple(a.value for a in GuardedAction)
 REVIEWABLE_STATUSES = (HITStatus.REVIEWABLE.value, HITStatus.REVIEWING.value)
-NOT_YET_SUPPORTED = ("HITLayoutId", "HITLayoutParameters")
 
 
 def _locale(p: Params) -> Locale:
@@ -58,13 +57,10 @@ def _hit_type_spec(p: Params) -> HITTypeSpec:
 
 def _create(rt: Runtime, actor: Actor, p: Params, **hit_type: Any) -> dict[str, Any]:
     """CreateHIT and CreateHITWithHITType: one command, the Question checked once the command exists."""
-    for name in NOT_YET_SUPPORTED:
-        if p.present(name):
-            raise InvalidInputError({name: "is not supported by LabelHub yet"})
     options = given(max_assignments=p.integer("MaxAssignments"),
                     requester_annotation=p.string("RequesterAnnotation", allow_empty=True),
                     unique_request_token=p.string("UniqueRequestToken"))
-    cmd = CreateHIT(question=p.string("Question", allow_empty=True) or "",
+    cmd = CreateHIT(question=layouts.question_from(p),
                     lifetime_seconds=p.required_integer("LifetimeInSeconds"), **hit_type, **options)
     questions.validate_question(cmd.question)
     created = hits.create_hit(rt, actor, cmd, review_policies=review_policies.policies(p))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from labelhub.models import Qualification, QualificationRequest, QualificationStatus, QualificationTypeStatus
-from labelhub.mturk import lookups, pages, questions, shapes
+from labelhub.mturk import pages, questions, shapes
 from labelhub.mturk.params import Params, given
 from labelhub.runtime import Runtime
 from labelhub.services import qualifications
@@ -96,32 +96,26 @@ def get_qualification_score(rt: Runtime, actor: Actor, p: Params) -> dict[str, A
     return {"Qualification": shapes.qualification(found, worker_id)}
 
 
-def _with_workers(rt: Runtime, page: Page[Any]) -> Page[tuple[Any, str]]:
-    workers = lookups.worker_public_ids(rt, (item.worker_id for item in page.items))
-    return Page([(item, workers[item.worker_id]) for item in page.items], page.next_cursor)
-
-
 def list_workers_with_qualification_type(rt: Runtime, actor: Actor, p: Params) -> dict[str, Any]:
     type_id = p.entity_id("QualificationTypeId")
     status = p.enum("Status", QUALIFICATION_STATUSES)
 
-    def fetch(cursor: str | None, limit: int) -> Page[tuple[Qualification, str]]:
-        return _with_workers(rt, qualifications.list_workers(
-            rt, actor, type_id, cursor=cursor, limit=limit,
-            **given(status=QualificationStatus(status) if status else None)))
+    def fetch(cursor: str | None, limit: int) -> Page[Qualification]:
+        return qualifications.list_workers(rt, actor, type_id, cursor=cursor, limit=limit,
+                                           **given(status=QualificationStatus(status) if status else None))
 
     return pages.paged(p, "ListWorkersWithQualificationType", "Qualifications", fetch,
-                       lambda item: shapes.qualification(*item))
+                       lambda q: shapes.qualification(q, q.worker.public_id))
 
 
 def list_qualification_requests(rt: Runtime, actor: Actor, p: Params) -> dict[str, Any]:
     type_id = p.optional_entity_id("QualificationTypeId")
 
-    def fetch(cursor: str | None, limit: int) -> Page[tuple[QualificationRequest, str]]:
-        return _with_workers(rt, qualifications.list_requests(rt, actor, type_id, cursor=cursor, limit=limit))
+    def fetch(cursor: str | None, limit: int) -> Page[QualificationRequest]:
+        return qualifications.list_requests(rt, actor, type_id, cursor=cursor, limit=limit)
 
     return pages.paged(p, "ListQualificationRequests", "QualificationRequests", fetch,
-                       lambda item: shapes.qualification_request(*item))
+                       lambda r: shapes.qualification_request(r, r.worker.public_id))
 
 
 def accept_qualification_request(rt: Runtime, actor: Actor, p: Params) -> dict[str, Any]:
