@@ -7,6 +7,7 @@ In CI (CI=true) a missing PostgreSQL or Redis fails the run instead of skipping.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -143,6 +144,26 @@ def redis_url() -> str:
     except RedisError as exc:
         need(f"Redis at {url} is not answering ({exc})")
     return url
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright's sync API: one browser for the whole session, because
+    a second sync_playwright() cannot start while another is alive in the same process."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        need("Debian's chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need("Playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import pytest
 
 import annotators
 from annotators import REGISTRY, STATIC_FOLDER, TEMPLATE_FOLDER
-from tests.conftest import need
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{kind}</title>
 <link rel="stylesheet" href="static/annotators/annotators.css"></head><body>
@@ -81,19 +80,9 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need("Playwright is not installed")
-    executable = shutil.which("chromium")
-    if executable is None:
-        need("Chromium is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(chromium: Any) -> Any:
+    return chromium
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from labelhub.mturk import layouts, questions, rendering
 from labelhub.mturk.params import Params
 from labelhub.services import assignments, hits
 from labelhub.services.commands import CreateHIT
-from tests.conftest import need
 from tests.mturk.conftest import EXTERNAL_QUESTION, HTML_QUESTION, QUESTION_FORM, SCHEMAS, hit_params
 
 SANDBOX_ATTRIBUTE = "allow-scripts allow-forms allow-popups"
@@ -625,20 +624,6 @@ def test_guide_page_explains_the_endpoints_tools_and_layouts(live_server):
 
 
 # ---- in a real browser (Debian's Chromium through Playwright) --------------------------------------------
-
-@pytest.fixture(scope="session")
-def chromium():
-    executable = shutil.which("chromium")
-    if executable is None:
-        need("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
 def worker_browser(chromium, live_server):
