@@ -12,6 +12,7 @@ from labelhub.api import (
     errors,
     openapi,
     requester_hits,
+    requester_media,
     requester_money,
     requester_qualifications,
     requester_workers,
@@ -34,7 +35,7 @@ def _document() -> dict[str, Any]:
 
 def endpoints() -> list[Endpoint]:
     tables = (worker.routes, requester_hits.routes, requester_money.routes, requester_qualifications.routes,
-              requester_workers.routes, meta)
+              requester_workers.routes, requester_media.routes, meta)
     return [endpoint for table in tables for endpoint in table.endpoints]
 
 

@@ -1,36 +1,54 @@
-"""The HTML side of LabelHub: the public front page, the demo images and the HTML error pages.
+"""The HTML side of LabelHub: the public front page, the worker pages (sign-in, marketplace, task
+pages, dashboard, qualification tests), the images, and the HTML error pages.
 
-``register(app)`` is called by ``create_app``; it adds the blueprint, the error pages for paths outside
-the machine APIs, and the security headers every HTML response carries.
+``register(app)`` is called by ``create_app``; it adds the blueprints, the annotators' templates and
+static files, the error pages for paths outside the machine APIs, and the security headers every
+HTML response carries.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from importlib import resources
+
+from flask import Blueprint, Flask, send_from_directory
+from jinja2 import ChoiceLoader, PackageLoader
 from werkzeug.exceptions import HTTPException
 
-from labelhub.web import errors, images, pages
+from labelhub.money import format_amount
+from labelhub.web import account, auth, errors, images, pages, security, tasks, worker
 
-# No inline scripts or styles anywhere: every asset comes from this origin.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+def _annotator_assets() -> Blueprint:
+    """The annotators' ES modules and stylesheet at /static/annotators/<path> (the path an annotator's
+    ``script`` names after "annotators/"), so modules can import each other by relative URL."""
+    folder = resources.files("annotators") / "static" / "annotators"
+    bp = Blueprint("annotator_assets", __name__)
+
+    @bp.get("/static/annotators/<path:filename>")
+    def asset(filename: str):
+        return send_from_directory(str(folder), filename, max_age=3600)
+
+    return bp
+
+
+def duration(seconds: int) -> str:
+    """3600 -> '1 hour', 5400 -> '1 hour 30 minutes', 45 -> '45 seconds'."""
+    days, rest = divmod(int(seconds), 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    if not days + hours + minutes:
+        parts = [(secs, "second")]
+    return " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n) or "0 seconds"
 
 
 def register(app: Flask) -> None:
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(images.bp)
+    for blueprint in (pages.bp, images.bp, auth.bp, worker.bp, account.bp, _annotator_assets()):
+        app.register_blueprint(blueprint)
+    # Annotator partials are named "annotators/<kind>.html" and live in the annotators package.
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("annotators", "templates")])
+    app.jinja_env.globals.update(money=format_amount, image_url=tasks.image_url, asset_url=tasks.asset_url,
+                                 duration=duration)
     # Registered for the HTTPException class (not per code): a blueprint's own handlers, or code-specific
     # ones of another adapter, take precedence over these pages.
     app.register_error_handler(HTTPException, errors.http_error)
-    app.after_request(secure_headers)
-
-
-def secure_headers(response: Response) -> Response:
-    """Defaults only: a view that needs another policy (a sandboxed frame, say) sets its own."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+    app.after_request(security.secure_headers)

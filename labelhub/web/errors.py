@@ -1,4 +1,5 @@
-"""HTML error pages for the pages (the REST and MTurk APIs keep their own wire formats)."""
+"""HTML error pages for the pages (the REST and MTurk APIs keep their own wire formats): what went
+wrong in words a worker can act on, and where to go next."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from werkzeug.exceptions import HTTPException
 
 from labelhub.errors import (
     AuthenticationError,
+    ConflictError,
     DomainError,
+    InsufficientFundsError,
     InvalidInputError,
+    InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -16,7 +20,10 @@ from labelhub.errors import (
 # Paths whose clients expect JSON (REST) or the AWS JSON protocol (MTurk), never an HTML page.
 MACHINE_PREFIXES = ("/api/", "/mturk/production", "/mturk/sandbox")
 
-STATUS_OF = {NotFoundError: 404, PermissionDeniedError: 403, AuthenticationError: 401, InvalidInputError: 400}
+STATUS_OF = {NotFoundError: 404, PermissionDeniedError: 403, AuthenticationError: 401, InvalidInputError: 400,
+             InvalidStateError: 409, ConflictError: 409, InsufficientFundsError: 402}
+TITLES = {400: "Bad request", 401: "Not signed in", 402: "Not enough funds", 403: "Forbidden",
+          404: "Not found", 409: "Not possible right now", 429: "Too many requests"}
 
 MESSAGES = {
     403: "You are not allowed to see this page.",
@@ -25,8 +32,9 @@ MESSAGES = {
 }
 
 
-def page(status: int, title: str, message: str):
-    return render_template("web/error.html", status=status, title=title, message=message), status
+def page(status: int, title: str, message: str, *, fields: dict[str, str] | None = None):
+    return render_template("web/error.html", status=status, title=title, message=message,
+                           fields=fields or {}), status
 
 
 def http_error(exc: HTTPException):
@@ -39,5 +47,5 @@ def http_error(exc: HTTPException):
 def domain_error(exc: DomainError):
     """Domain errors raised while building a page; their messages are safe to show."""
     status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 409)
-    titles = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 409: "Conflict"}
-    return page(status, titles[status], exc.message)
+    return page(status, TITLES[status], exc.message,
+                fields=exc.fields if isinstance(exc, InvalidInputError) else None)

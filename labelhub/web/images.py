@@ -1,4 +1,5 @@
-"""Images kept in the instance folder (the demo's shapes), served without ever leaving that folder."""
+"""Images served by LabelHub: the instance images folder (the demo's shapes) at /images/<name>, and
+requesters' uploads from the media store at /media/<sha256>.<suffix>. Nothing outside either folder."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from flask import Blueprint, abort, current_app, send_file
 from werkzeug.security import safe_join
 
 from labelhub import runtime_of
+from labelhub.errors import NotFoundError
+from labelhub.services import media
 from labelhub.settings import Settings
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
+# An upload's name is the hash of its bytes: the file at a name never changes.
+IMMUTABLE = 365 * 24 * 3600
 
 bp = Blueprint("images", __name__)
 
@@ -30,3 +35,16 @@ def image(name: str):
     if not target.is_relative_to(folder) or not target.is_file():
         abort(404)
     return send_file(target, max_age=3600)
+
+
+@bp.get("/media/<name>")
+def media_file(name: str):
+    try:
+        path, media_type = media.image_file(runtime_of(current_app), name)
+    except NotFoundError:
+        abort(404)
+    response = send_file(path, mimetype=media_type, max_age=IMMUTABLE)
+    response.cache_control.immutable = True
+    # Served bytes were re-encoded by LabelHub; still, never let them run as a document.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
