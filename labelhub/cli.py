@@ -275,3 +275,76 @@ def jobs_worker(state: State, burst: bool) -> None:
         run_worker(state.settings, burst=burst)
     except RedisConnectionError as exc:
         raise click.ClickException(f"Cannot reach Redis (redis.url): {exc}") from None
+
+
+LARGE_INPUT_BYTES = 5_000_000
+"""Labels files at least this big (about 150,000 answers) get progress bars unless --no-progress."""
+
+
+@main.command("aggregate")
+@click.argument("labels_csv", metavar="LABELS.csv", type=click.Path(dir_okay=False))
+@click.option("--method", "-m", default="ds", show_default=True,
+              help="ds, ds_shrunk, auto, or a crowd-kit class: MajorityVote, Wawa, ZeroBasedSkill, "
+                   "GoldMajorityVote, OneCoinDawidSkene, DawidSkene, GLAD, MACE, MMSR, KOS.")
+@click.option("--gold", "gold_csv", metavar="GOLD.csv", type=click.Path(dir_okay=False),
+              help="Known labels (columns task,label): clamped by ds, ds_shrunk and DawidSkene, required by "
+                   "GoldMajorityVote, used by auto to choose the method.")
+@click.option("-o", "--output", "out_csv", metavar="OUT.csv", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the columns task,label,confidence.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress bars on stderr. Default: for labels files of 5 MB or more.")
+def aggregate_command(labels_csv: str, method: str, gold_csv: str | None, out_csv: str,
+                      progress: bool | None) -> None:
+    """Consensus labels from LABELS.csv (worker,task,label) into OUT.csv (task,label,confidence).
+
+    Needs no database. Bad input ends in a one-line error, and OUT.csv is written only on success.
+    """
+    import os
+
+    from aggregation import aggregate, read_gold_csv, read_labels_csv
+
+    if not os.path.isdir(os.path.dirname(os.path.abspath(out_csv))):
+        raise click.ClickException(f"Cannot write {out_csv}: its folder does not exist.")
+    size = os.path.getsize(labels_csv) if os.path.isfile(labels_csv) else 0
+    show = progress if progress is not None else size >= LARGE_INPUT_BYTES
+    try:
+        with _progressbar(show, size, "Reading answers") as bar:
+            answers = read_labels_csv(labels_csv, progress=bar.update if bar is not None else None)
+        gold = read_gold_csv(gold_csv) if gold_csv else None
+        with _progressbar(show, 100, "Aggregating (EM iterations)") as bar:
+            result = aggregate(answers, method, gold, progress=bar.update if bar is not None else None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    _write_csv_atomically(result.to_frame(), out_csv)
+    click.echo(f"{len(result.labels)} tasks from {len(answers)} answers by {result.method}: {result.reason}. "
+               f"Wrote {out_csv}.", err=True)
+
+
+def _progressbar(show: bool, length: int, label: str) -> Any:
+    """A progress bar on stderr, or a context that yields None (click < 8.2 has no ``hidden=``)."""
+    import contextlib
+
+    if not show:
+        return contextlib.nullcontext()
+    return click.progressbar(length=length, label=label, file=sys.stderr)
+
+
+def _write_csv_atomically(frame: Any, path: str) -> None:
+    """Write to a temporary file beside ``path`` and rename it, so a failure leaves no partial file."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".aggregate-", suffix=".csv", dir=folder)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            frame.to_csv(out, index=False)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
