@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from random import SystemRandom
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,8 @@ class Runtime:
     enqueue: Enqueuer
     clock: Callable[[], datetime] = utcnow
     redis: Redis | None = None
+    # Uniform draws in [0, 1) for decisions workers must not predict (when a gold HIT comes).
+    random: Callable[[], float] = SystemRandom().random
     _sessions: sessionmaker = field(init=False, repr=False)
     _pid: int = field(init=False, repr=False)
 

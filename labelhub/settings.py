@@ -68,6 +68,13 @@ class JobsSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    gold_share: Decimal = Decimal("0.05")
+    method: str = "auto"
+    gold_assignments: int = 20
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
@@ -77,6 +84,7 @@ class Settings:
     marketplace: MarketplaceSettings = field(default_factory=MarketplaceSettings)
     jobs: JobsSettings = field(default_factory=JobsSettings)
     notifications: NotificationsSettings = field(default_factory=NotificationsSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
     @classmethod
     def load(cls, path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

@@ -10,9 +10,10 @@ import logging
 
 from labelhub.jobs.context import install_runtime, worker_runtime
 from labelhub.jobs.worker import run_worker
-from labelhub.services import notifications, review_policies, sweeps
+from labelhub.services import consensus, notifications, review_policies, sweeps
 
-__all__ = ["abandon_overdue", "auto_approve_due", "deliver_notification", "deliver_notifications",
+__all__ = ["abandon_overdue", "aggregate_batch", "aggregate_due", "auto_approve_due", "deliver_notification",
+           "deliver_notifications",
            "expire_due_hits", "install_runtime", "review_assignment", "review_due", "review_hit",
            "run_sweeps", "run_worker", "worker_runtime"]
 
@@ -59,9 +60,21 @@ def review_due() -> None:
     log.info("made %d review policy runs", review_policies.review_due(worker_runtime()))
 
 
+def aggregate_batch(batch_id: str) -> None:
+    """Recompute a batch's consensus, worker scores, qualification feed and dynamic overlap if it has
+    answers the last run did not see."""
+    log.info("aggregation: %s", consensus.aggregate_batch(worker_runtime(), batch_id))
+
+
+def aggregate_due() -> None:
+    """Aggregate the batches whose job was lost or whose answers arrived during their last run."""
+    log.info("aggregated %d batches", consensus.aggregate_due(worker_runtime()))
+
+
 def run_sweeps() -> None:
     """Every sweep, in the order the scheduler enqueues them (for the system cron or by hand)."""
     rt = worker_runtime()
     done = sweeps.run_all(rt) | {"reviews": review_policies.review_due(rt),
-                                 "notifications": notifications.deliver_due(rt)}
+                                 "notifications": notifications.deliver_due(rt),
+                                 "aggregations": consensus.aggregate_due(rt)}
     log.info("sweeps done: %s", done)

@@ -40,7 +40,8 @@ from labelhub.runtime import Runtime
 from labelhub.settings import Settings
 
 # In this order on one queue: abandoning overdue assignments first lets expiry release their funds.
-SWEEPS = ("abandon_overdue", "auto_approve_due", "expire_due_hits", "review_due", "deliver_notifications")
+SWEEPS = ("abandon_overdue", "auto_approve_due", "expire_due_hits", "review_due", "deliver_notifications",
+          "aggregate_due")
 FAILURE_TTL = 7 * 86400
 
 
@@ -68,7 +69,7 @@ class JSONCronJob(CronJob):
 
 
 class SweepScheduler(CronScheduler):
-    """rq's CronScheduler holding LabelHub's three sweeps as JSONCronJobs on ``queue``."""
+    """rq's CronScheduler holding LabelHub's sweeps as JSONCronJobs on ``queue``."""
 
     def __init__(self, connection: Redis, *, queue: str, interval: int) -> None:
         super().__init__(connection)

@@ -26,14 +26,16 @@ from labelhub.models.notifications import (
 )
 from labelhub.models.payments import Bonus, LedgerAccount, LedgerEntry, LedgerTransaction
 from labelhub.models.qualifications import Qualification, QualificationRequest, QualificationType
+from labelhub.models.results import ConsensusLabel, WorkerScore
 from labelhub.models.workers import WorkerBlock, WorkerMessage
 
 __all__ = [
     "HIT", "AccessKey", "ApiToken", "Assignment", "AssignmentStatus", "Batch", "Bonus", "Comparator",
+    "ConsensusLabel",
     "DeliveryStatus", "Event", "GuardedAction", "HITStatus", "HITType", "LedgerAccount", "LedgerEntry",
     "LedgerTransaction", "Marketplace", "NotificationDelivery", "NotificationSetting", "Qualification",
     "QualificationRequest", "QualificationRequirement", "QualificationStatus", "QualificationType",
     "QualificationTypeStatus", "RequestStatus", "RequestToken", "Requester", "ReviewAction",
     "ReviewActionStatus", "ReviewPolicy", "ReviewPolicyLevel", "ReviewResult", "WebhookSecret", "Worker",
-    "WorkerBlock", "WorkerMessage",
+    "WorkerBlock", "WorkerMessage", "WorkerScore",
 ]

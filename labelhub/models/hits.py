@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labelhub.db import Base
@@ -39,6 +39,15 @@ class Batch(Base):
     template: Mapped[dict]
     hit_type_id: Mapped[int] = mapped_column(ForeignKey("hit_types.id"))
     created_at: Mapped[datetime]
+    # The requester's consensus and quality settings (labelhub.services.batch_quality.QualitySettings).
+    quality: Mapped[dict | None]
+    # Set by every answer that the consensus has not seen yet, cleared when an aggregation starts.
+    needs_aggregation: Mapped[bool] = mapped_column(default=False)
+    aggregated_at: Mapped[datetime | None]
+    aggregation_method: Mapped[str | None] = mapped_column(String(64))
+    aggregation_reason: Mapped[str | None] = mapped_column(String(1024))
+    aggregation_error: Mapped[str | None] = mapped_column(String(1024))
+    agreement: Mapped[float | None] = mapped_column(Float)
 
     hits: Mapped[list[HIT]] = relationship(back_populates="batch", lazy="raise")
 
@@ -98,6 +107,7 @@ class HIT(Base):
         Index("ix_hits_discovery", "marketplace", "status", "expires_at"),
         Index("ix_hits_hit_type", "hit_type_id", "id"),
         Index("ix_hits_batch", "batch_id", "id"),
+        Index("ix_hits_batch_gold", "batch_id", "is_gold"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +128,10 @@ class HIT(Base):
     expires_at: Mapped[datetime]
     disposed_at: Mapped[datetime | None]
     expired_at: Mapped[datetime | None]
+    # A gold (control) HIT has a known answer: it is mixed into workers' streams, never listed, and
+    # scores workers instead of getting a consensus.
+    is_gold: Mapped[bool] = mapped_column(default=False)
+    gold_answer: Mapped[dict | None]
     pending_count: Mapped[int] = mapped_column(default=0)
     submitted_count: Mapped[int] = mapped_column(default=0)
     approved_count: Mapped[int] = mapped_column(default=0)

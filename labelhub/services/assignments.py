@@ -19,7 +19,7 @@ from labelhub import ids
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from labelhub.models import HIT, Assignment, AssignmentStatus, HITStatus, Worker
 from labelhub.runtime import Runtime
-from labelhub.services import eligibility, ledger
+from labelhub.services import eligibility, gold, ledger
 from labelhub.services.actors import Actor, require_requester, require_worker
 from labelhub.services.common import Page, paginate, record_event
 from labelhub.services.hits import owned_hit, refresh_status
@@ -72,10 +72,21 @@ def accept(rt: Runtime, actor: Actor, hit_public_id: str) -> Assignment:
     """Take one slot of a HIT: deadline = now + the HIT type's assignment duration.
 
     Never more accepted-or-submitted assignments than MaxAssignments, never two assignments of one
-    worker on one HIT (a returned HIT cannot be taken again). Raises NotFoundError,
+    worker on one HIT (a returned HIT cannot be taken again). In a batch with gold HITs the worker
+    may get one of those instead (labelhub.services.gold). Raises NotFoundError,
     PermissionDeniedError (requirements, blocks), InvalidStateError (no slot, expired, already held).
     """
     require_worker(actor)
+    gold_hit = gold.substitute(rt, actor, hit_public_id)
+    if gold_hit is not None:
+        try:
+            return _accept(rt, actor, gold_hit)
+        except (InvalidStateError, PermissionDeniedError, NotFoundError):
+            pass  # taken or closed since it was picked: the worker gets the HIT they asked for
+    return _accept(rt, actor, hit_public_id)
+
+
+def _accept(rt: Runtime, actor: Actor, hit_public_id: str) -> Assignment:
     now = rt.clock()
     try:
         with rt.sessions.begin() as db:

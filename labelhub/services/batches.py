@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 import annotators
 from labelhub import ids
-from labelhub.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from labelhub.errors import InvalidInputError
 from labelhub.models import HIT, Batch, HITStatus
 from labelhub.runtime import Runtime
 from labelhub.services.actors import Actor, require_requester
+from labelhub.services.batch_quality import QualitySettings, batch_shape, check_for_batch, owned_batch
 from labelhub.services.commands import (
     MAX_ASSIGNMENTS,
     MAX_DURATION_SECONDS,
@@ -27,8 +28,10 @@ from labelhub.services.commands import (
     check_text,
 )
 from labelhub.services.common import Page, paginate, record_event
+from labelhub.services.gold import canonical_gold_answer
 from labelhub.services.hits import hit_type_for, insert_hit
 
+GOLD_COLUMN = "_gold"
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_ROWS = 100_000
 
@@ -46,6 +49,8 @@ class CreateBatch:
     max_assignments: int = 1
     template_config: dict[str, Any] | None = None
     answer_schema: dict[str, Any] | None = None
+    quality: QualitySettings | None = None
+    gold_assignments: int | None = None  # assignments of each gold HIT; None: [quality] gold_assignments
 
     def __post_init__(self) -> None:
         problems: dict[str, str] = {}
@@ -58,6 +63,8 @@ class CreateBatch:
                     MAX_DURATION_SECONDS)
         check_range(problems, "max_assignments", self.max_assignments, 1, MAX_ASSIGNMENTS)
         check_answer_schema(problems, self.answer_schema)
+        if self.gold_assignments is not None:
+            check_range(problems, "gold_assignments", self.gold_assignments, 1, MAX_ASSIGNMENTS)
         needed = set(PLACEHOLDER.findall(self.question_template or ""))
         for number, row in enumerate(self.rows, start=1):
             if not isinstance(row, dict):
@@ -73,12 +80,13 @@ class CreateBatch:
     def question_for(self, row: dict[str, Any]) -> str:
         return PLACEHOLDER.sub(lambda m: html.escape(str(row[m.group(1)])), self.question_template)
 
-    def hit_for(self, number: int, row: dict[str, Any], *, hit_type_id: str, batch_id: int) -> CreateHIT:
+    def hit_for(self, number: int, row: dict[str, Any], *, hit_type_id: str, batch_id: int,
+                max_assignments: int, gold_answer: dict[str, Any] | None = None) -> CreateHIT:
         """The HIT of one row; a rule the row breaks (a question too long once filled in) names the row."""
         try:
             return CreateHIT(question=self.question_for(row), lifetime_seconds=self.lifetime_seconds,
-                             max_assignments=self.max_assignments, hit_type_id=hit_type_id, data=row,
-                             answer_schema=self.answer_schema, batch_id=batch_id)
+                             max_assignments=max_assignments, hit_type_id=hit_type_id, data=row,
+                             answer_schema=self.answer_schema, batch_id=batch_id, gold_answer=gold_answer)
         except InvalidInputError as exc:
             named = {f"rows[{number}].{name}": problem for name, problem in exc.fields.items()}
             raise InvalidInputError(named, entity="batch") from None
@@ -104,23 +112,42 @@ def _task_type_config(cmd: CreateBatch) -> dict[str, Any]:
 
 
 def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
-    """Create the batch and one HIT per row, holding the cost of all of them; all or nothing."""
+    """Create the batch and one HIT per row, holding the cost of all of them; all or nothing.
+
+    A row with a ``_gold`` member (an answer of the task type) becomes a gold HIT with that known
+    answer and ``gold_assignments`` assignments. With dynamic overlap in ``quality`` the other HITs
+    start with its ``min_assignments``. Raises InvalidInputError naming the row or setting,
+    InsufficientFundsError.
+    """
     require_requester(actor)
     config = _task_type_config(cmd)
+    settings = cmd.quality or QualitySettings(method=rt.settings.quality.method)
     now = rt.clock()
     with rt.sessions.begin() as db:
         hit_type = hit_type_for(db, actor, cmd.hit_type, now)
         batch = Batch(public_id=ids.new_id(), requester_id=actor.id, marketplace=actor.marketplace, name=cmd.name,
                       template_kind=cmd.template_kind,
                       template={"question": cmd.question_template, "config": config},
-                      hit_type_id=hit_type.id, created_at=now)
+                      hit_type_id=hit_type.id, created_at=now, quality=settings.to_json())
+        check_for_batch(db, actor, settings, shape=batch_shape(batch), money=rt.settings.money)
         db.add(batch)
         db.flush()
-        for number, row in enumerate(cmd.rows, start=1):
-            hit = cmd.hit_for(number, row, hit_type_id=hit_type.public_id, batch_id=batch.id)
+        slots = settings.overlap.min_assignments if settings.overlap else cmd.max_assignments
+        gold_slots = cmd.gold_assignments or rt.settings.quality.gold_assignments
+        golds = 0
+        for number, raw in enumerate(cmd.rows, start=1):
+            row = {key: value for key, value in raw.items() if key != GOLD_COLUMN}
+            known = None if GOLD_COLUMN not in raw else canonical_gold_answer(
+                batch, raw[GOLD_COLUMN], row, where=f"rows[{number}].{GOLD_COLUMN}")
+            golds += known is not None
+            hit = cmd.hit_for(number, row, hit_type_id=hit_type.public_id, batch_id=batch.id,
+                              max_assignments=slots if known is None else gold_slots, gold_answer=known)
             insert_hit(db, rt, actor, hit, now=now)
+        if golds == len(cmd.rows):
+            raise InvalidInputError({"rows": "every row is gold: a batch needs rows without a known answer"},
+                                    entity="batch")
         record_event(db, actor, "BatchCreated", entity="batch", entity_id=batch.public_id, now=now,
-                     hits=len(cmd.rows))
+                     hits=len(cmd.rows), gold_hits=golds)
     return batch
 
 
@@ -133,16 +160,6 @@ class BatchProgress:
     assignments_rejected: int
     assignments_pending: int
     hits_reviewable: int
-
-
-def _owned_batch(db, actor: Actor, batch_public_id: str) -> Batch:
-    batch = db.scalars(select(Batch).where(Batch.public_id == batch_public_id,
-                                           Batch.marketplace == actor.marketplace)).one_or_none()
-    if batch is None:
-        raise NotFoundError(f"Batch {batch_public_id} does not exist", entity="batch")
-    if batch.requester_id != actor.id:
-        raise PermissionDeniedError(f"Batch {batch_public_id} belongs to another requester", entity="batch")
-    return batch
 
 
 def progress_of(db: Session, batch: Batch) -> BatchProgress:
@@ -159,7 +176,7 @@ def progress_of(db: Session, batch: Batch) -> BatchProgress:
 def batch_progress(rt: Runtime, actor: Actor, batch_public_id: str) -> BatchProgress:
     require_requester(actor)
     with rt.sessions() as db:
-        return progress_of(db, _owned_batch(db, actor, batch_public_id))
+        return progress_of(db, owned_batch(db, actor, batch_public_id))
 
 
 def list_batches(rt: Runtime, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> Page[Batch]:
@@ -171,4 +188,4 @@ def list_batches(rt: Runtime, actor: Actor, *, cursor: str | None = None, limit:
 
 def batch_id_for(rt: Runtime, actor: Actor, batch_public_id: str) -> int:
     with rt.sessions() as db:
-        return _owned_batch(db, actor, batch_public_id).id
+        return owned_batch(db, actor, batch_public_id).id

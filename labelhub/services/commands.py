@@ -161,6 +161,7 @@ class CreateHIT:
     data: dict[str, Any] | None = None
     answer_schema: dict[str, Any] | None = None
     batch_id: int | None = None
+    gold_answer: dict[str, Any] | None = None  # a gold HIT's known answer (batches only)
 
     def __post_init__(self) -> None:
         problems: dict[str, str] = {}

@@ -145,6 +145,7 @@ def insert_hit(db: Session, rt: Runtime, actor: Actor, cmd: CreateHIT, *, now: d
         public_id=ids.new_id(), requester_id=actor.id, marketplace=actor.marketplace, hit_type=hit_type,
         batch_id=cmd.batch_id, question=cmd.question, data=cmd.data, answer_schema=cmd.answer_schema,
         requester_annotation=cmd.requester_annotation, max_assignments=cmd.max_assignments,
+        is_gold=cmd.gold_answer is not None, gold_answer=cmd.gold_answer,
         fee_per_assignment_micros=ledger.reward_fee(rt.settings.money, hit_type.reward_micros,
                                                     cmd.max_assignments),
         status=HITStatus.ASSIGNABLE, created_at=now, expires_at=now + timedelta(seconds=cmd.lifetime_seconds))
@@ -240,7 +241,6 @@ def create_additional_assignments(rt: Runtime, actor: Actor, hit_public_id: str,
     require_requester(actor)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1_000_000:
         raise InvalidInputError({"number_of_additional_assignments": "must be between 1 and 1,000,000"})
-    threshold = rt.settings.money.large_hit_min_assignments
     window = timedelta(hours=rt.settings.marketplace.idempotency_window_hours)
     now = rt.clock()
     with rt.sessions.begin() as db:
@@ -250,19 +250,40 @@ def create_additional_assignments(rt: Runtime, actor: Actor, hit_public_id: str,
             return Created(hit, replayed=True)
         if earlier is not None:
             raise ConflictError(f"The UniqueRequestToken was already used for HIT {earlier}", entity="hit")
-        if hit.status is HITStatus.DISPOSED:
-            raise InvalidStateError("This HIT has been deleted", entity="hit")
-        if hit.max_assignments < threshold <= hit.max_assignments + count:
-            raise InvalidStateError(
-                f"A HIT created with fewer than {threshold} assignments cannot be extended to {threshold} or more",
-                entity="hit", reason="InvalidMaximumAssignmentsIncrease")
-        hit.max_assignments += count
-        ledger.sync_hold(db, hit, now=now)
-        record_event(db, actor, "HITExtended", entity="hit", entity_id=hit.public_id, hit=hit, now=now,
-                     added_assignments=count)
-        refresh_status(db, actor, hit, now=now)
+        add_assignments_locked(db, rt, actor, hit, count, now=now)
         remember_token(db, actor, ADD_ASSIGNMENTS_SCOPE, unique_request_token, hit.public_id, now=now)
     return Created(hit)
+
+
+def add_assignments_locked(db: Session, rt: Runtime, actor: Actor, hit: HIT, count: int, *,
+                           now: datetime) -> None:
+    """Add ``count`` assignments to a HIT whose row lock the caller holds, and hold their cost.
+    Raises InvalidStateError (deleted, or crossing the large-HIT fee tier), InsufficientFundsError."""
+    threshold = rt.settings.money.large_hit_min_assignments
+    if hit.status is HITStatus.DISPOSED:
+        raise InvalidStateError("This HIT has been deleted", entity="hit")
+    if hit.max_assignments < threshold <= hit.max_assignments + count:
+        raise InvalidStateError(
+            f"A HIT created with fewer than {threshold} assignments cannot be extended to {threshold} or more",
+            entity="hit", reason="InvalidMaximumAssignmentsIncrease")
+    hit.max_assignments += count
+    ledger.sync_hold(db, hit, now=now)
+    record_event(db, actor, "HITExtended", entity="hit", entity_id=hit.public_id, hit=hit, now=now,
+                 added_assignments=count)
+    refresh_status(db, actor, hit, now=now)
+
+
+def remove_open_assignments_locked(db: Session, actor: Actor, hit: HIT, count: int, *, now: datetime) -> None:
+    """Take back ``count`` assignments nobody has accepted (row lock held by the caller); their
+    held cost returns to the requester."""
+    if not 0 < count <= hit.available_count:
+        raise InvalidStateError(f"Only {hit.available_count} assignment(s) of HIT {hit.public_id} are open",
+                                entity="hit")
+    hit.max_assignments -= count
+    ledger.sync_hold(db, hit, now=now)
+    record_event(db, actor, "HITReduced", entity="hit", entity_id=hit.public_id, hit=hit, now=now,
+                 removed_assignments=count)
+    refresh_status(db, actor, hit, now=now)
 
 
 def expire(db: Session, actor: Actor, hit: HIT, *, now: datetime) -> None:

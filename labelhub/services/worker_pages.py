@@ -153,15 +153,6 @@ def _literal_like(text: str) -> str:
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _open_hits(db: Session, actor: Actor, stmt: Select, *, now: datetime) -> Select:
-    """Restrict ``stmt`` to HITs the worker could take: the same rules as workers.available_hits."""
-    stmt = stmt.where(HIT.marketplace == actor.marketplace, HIT.status == HITStatus.ASSIGNABLE,
-                      HIT.expires_at > now,
-                      HIT.id.not_in(select(Assignment.hit_id).where(Assignment.worker_id == actor.id)))
-    blocked = eligibility.blocked_requester_ids(db, actor.marketplace, actor.id)
-    return stmt.where(HIT.requester_id.not_in(blocked)) if blocked else stmt
-
-
 def _groups_statement(query: MarketplaceQuery) -> Select:
     newest = func.max(HIT.created_at).label("newest")
     stmt = (select(HITType, Requester.name, func.count(HIT.id).label("hits"),
@@ -195,7 +186,7 @@ def _visible_groups(db: Session, rt: Runtime, actor: Actor, query: MarketplaceQu
     checked once per HIT type, while the rows stream from the database."""
     worker = db.get_one(Worker, actor.id)
     values = eligibility.worker_values(db, actor.marketplace, worker, rt.settings.marketplace)
-    stmt = _open_hits(db, actor, _groups_statement(query), now=rt.clock())
+    stmt = workers.open_hits(db, actor, _groups_statement(query), now=rt.clock())
     rows = []
     for row in db.execute(stmt.execution_options(yield_per=200)):
         allowed = eligibility.access(row.HITType, values)
@@ -252,7 +243,7 @@ def accept_next(rt: Runtime, actor: Actor, hit_public_id: str) -> Assignment | N
     require_worker(actor)
     with rt.sessions() as db:
         hit = _group_of(db, actor, hit_public_id)
-        stmt = _open_hits(db, actor, _same_group(select(HIT.public_id), hit), now=rt.clock())
+        stmt = workers.open_hits(db, actor, _same_group(select(HIT.public_id), hit), now=rt.clock())
         candidates = list(db.scalars(stmt.order_by(HIT.id).limit(ACCEPT_TRIES)))
     for candidate in candidates:
         try:
@@ -282,7 +273,7 @@ def _task_view(rt: Runtime, actor: Actor, hit: HIT, assignment: Assignment | Non
     with rt.sessions() as db:
         requester_name = db.scalar(select(Requester.name).where(Requester.id == hit.requester_id)) or ""
         batch = db.get(Batch, hit.batch_id) if hit.batch_id is not None else None
-        stmt = _open_hits(db, actor, _same_group(select(HIT.data), hit), now=rt.clock())
+        stmt = workers.open_hits(db, actor, _same_group(select(HIT.data), hit), now=rt.clock())
         following = db.execute(stmt.where(HIT.id != hit.id).order_by(HIT.id).limit(1)).first()
     return TaskView(hit, requester_name, batch.template_kind if batch else None,
                     (batch.template or {}).get("config") if batch else None, assignment,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from labelhub import ids
 from labelhub.errors import InvalidInputError
@@ -138,6 +140,17 @@ class HITListing:
     can_accept: bool
 
 
+def open_hits(db: Session, actor: Actor, stmt: Select, *, now: datetime) -> Select:
+    """Restrict ``stmt`` to HITs the worker could take: assignable, unexpired, not gold (gold HITs
+    come unannounced, see labelhub.services.gold), never worked on by this worker, and not of a
+    requester who blocked them."""
+    stmt = stmt.where(HIT.marketplace == actor.marketplace, HIT.status == HITStatus.ASSIGNABLE,
+                      HIT.expires_at > now, HIT.is_gold.is_(False),
+                      HIT.id.not_in(select(Assignment.hit_id).where(Assignment.worker_id == actor.id)))
+    blocked = eligibility.blocked_requester_ids(db, actor.marketplace, actor.id)
+    return stmt.where(HIT.requester_id.not_in(blocked)) if blocked else stmt
+
+
 def available_hits(rt: Runtime, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> Page[HITListing]:
     """Assignable HITs of the worker's marketplace the worker may discover, oldest first.
 
@@ -150,12 +163,7 @@ def available_hits(rt: Runtime, actor: Actor, *, cursor: str | None = None, limi
     with rt.sessions() as db:
         worker = db.get_one(Worker, actor.id)
         values = eligibility.worker_values(db, actor.marketplace, worker, rt.settings.marketplace)
-        blocked = eligibility.blocked_requester_ids(db, actor.marketplace, worker.id)
-        mine = select(Assignment.hit_id).where(Assignment.worker_id == worker.id)
-        stmt = select(HIT).where(HIT.marketplace == actor.marketplace, HIT.status == HITStatus.ASSIGNABLE,
-                                 HIT.expires_at > now, HIT.id.not_in(mine))
-        if blocked:
-            stmt = stmt.where(HIT.requester_id.not_in(blocked))
+        stmt = open_hits(db, actor, select(HIT), now=now)
         by_type: dict[int, eligibility.Access] = {}
         while len(found) <= limit:
             chunk = list(db.scalars(stmt.where(HIT.id > after).order_by(HIT.id).limit(4 * limit)))

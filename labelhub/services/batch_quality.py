@@ -1,0 +1,208 @@
+"""A batch's consensus and quality settings: the command that validates them, the checks that need
+the database, and the use case that changes them.
+
+The settings are stored as JSON on the batch (``Batch.quality``) in the form ``to_json`` writes:
+
+    {"method": "auto", "gold_share": 0.05, "qualification_type_id": "3ZL...",
+     "rules": {"accuracy": {"threshold": 60, "min_gold_answers": 10, "action": "revoke"},
+               "spam": {"action": "block", "max_separation": 0.2, "max_run": 20, "min_seconds": 2}},
+     "overlap": {"min_assignments": 3, "max_assignments": 7, "confidence_target": 0.95}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+import annotators
+from aggregation import methods
+from aggregation.consensus import CATEGORICAL_SHAPES, SHAPES
+from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from labelhub.models import Batch, QualificationType, QualificationTypeStatus
+from labelhub.runtime import Runtime, enqueue_after_commit
+from labelhub.services.actors import Actor, require_requester
+from labelhub.services.common import record_event
+from labelhub.settings import MoneySettings
+from quality import OverlapPolicy, PolicyError, QualityPolicy
+
+KNOWN_FIELDS = ("method", "gold_share", "qualification_type_id", "rules", "overlap")
+MAX_GOLD_SHARE = 0.5
+AGGREGATE_JOB = "labelhub.jobs.aggregate_batch"
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """How a batch's answers become consensus labels and worker scores.
+
+    ``gold_share`` None means the installation's default (``[quality] gold_share``);
+    ``qualification_type_id`` is the requester's type that receives each worker's score (0-100).
+    """
+
+    method: str = "auto"
+    gold_share: float | None = None
+    qualification_type_id: str | None = None
+    policy: QualityPolicy = field(default_factory=QualityPolicy)
+    overlap: OverlapPolicy | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | None, *, where: str = "quality") -> QualitySettings:
+        """Validate JSON settings; InvalidInputError names each bad field as ``<where>.<path>``."""
+        raw = raw or {}
+        if not isinstance(raw, Mapping):
+            raise InvalidInputError({where: "must be an object"})
+        problems = {f"{where}.{key}": "is not a quality setting" for key in raw if key not in KNOWN_FIELDS}
+        method = raw.get("method", "auto")
+        if method != "auto":
+            try:
+                methods.get(method)
+            except ValueError as exc:
+                problems[f"{where}.method"] = str(exc).removeprefix("method: ")
+        share = raw.get("gold_share")
+        if share is not None and (isinstance(share, bool) or not isinstance(share, int | float)
+                                  or not 0 <= share <= MAX_GOLD_SHARE):
+            problems[f"{where}.gold_share"] = f"must be a number from 0 to {MAX_GOLD_SHARE}"
+        type_id = raw.get("qualification_type_id")
+        if type_id is not None and (not isinstance(type_id, str) or not 1 <= len(type_id) <= 64):
+            problems[f"{where}.qualification_type_id"] = "must be a qualification type id"
+        policy = _parse_policy(raw.get("rules"), f"{where}.rules", problems)
+        overlap = _parse_overlap(raw.get("overlap"), f"{where}.overlap", problems)
+        if problems:
+            raise InvalidInputError(problems, entity="batch")
+        return cls(method=method, gold_share=share, qualification_type_id=type_id, policy=policy,
+                   overlap=overlap)
+
+    @classmethod
+    def stored(cls, raw: dict[str, Any] | None) -> QualitySettings:
+        """The settings as stored on a batch (validated when they were set)."""
+        return cls.parse(raw)
+
+    def to_json(self) -> dict[str, Any]:
+        overlap = None if self.overlap is None else {
+            "min_assignments": self.overlap.min_assignments, "max_assignments": self.overlap.max_assignments,
+            "confidence_target": self.overlap.confidence_target}
+        return {"method": self.method, "gold_share": self.gold_share,
+                "qualification_type_id": self.qualification_type_id, "rules": self.policy.to_dict(),
+                "overlap": overlap}
+
+    def effective_gold_share(self, rt: Runtime) -> float:
+        return float(rt.settings.quality.gold_share) if self.gold_share is None else float(self.gold_share)
+
+
+def _parse_policy(raw: Any, where: str, problems: dict[str, str]) -> QualityPolicy:
+    if raw is not None and not isinstance(raw, Mapping):
+        problems[where] = "must be an object with the rules accuracy and spam"
+        return QualityPolicy()
+    unknown = [key for key in (raw or {}) if key not in ("accuracy", "spam")]
+    problems.update({f"{where}.{key}": "is not a rule (rules: accuracy, spam)" for key in unknown})
+    try:
+        return QualityPolicy.from_dict({k: v for k, v in (raw or {}).items() if k not in unknown})
+    except PolicyError as exc:
+        problems.update({f"{where}.{key}": value for key, value in exc.problems.items()})
+        return QualityPolicy()
+
+
+def _parse_overlap(raw: Any, where: str, problems: dict[str, str]) -> OverlapPolicy | None:
+    if raw is None:
+        return None
+    needed = ("min_assignments", "max_assignments", "confidence_target")
+    if not isinstance(raw, Mapping) or set(raw) != set(needed):
+        problems[where] = f"must be an object with exactly {', '.join(needed)}"
+        return None
+    try:
+        return OverlapPolicy(**raw)
+    except ValueError as exc:
+        for part in str(exc).split("; "):
+            name, _, message = part.partition(": ")
+            problems[f"{where}.{name.split(' and ')[0]}"] = message
+        return None
+
+
+def batch_shape(batch: Batch) -> str | None:
+    """The aggregation shape of a batch's answers, or None when there is no consensus to compute
+    (surveys, HTML batches without a registered task type)."""
+    if batch.template_kind not in annotators.REGISTRY:
+        return None
+    shape = annotators.get(batch.template_kind).shape_for((batch.template or {}).get("config", {}))
+    return shape.value if shape.value in SHAPES else None
+
+
+def check_for_batch(db: Session, actor: Actor, settings: QualitySettings, *, shape: str | None,
+                    money: MoneySettings) -> None:
+    """The rules that need the batch or the database. Raises InvalidInputError naming the field."""
+    problems: dict[str, str] = {}
+    consensus_needed = settings.overlap is not None or settings.qualification_type_id is not None \
+        or settings.policy.accuracy is not None or settings.policy.spam is not None
+    if shape is None and consensus_needed:
+        problems["quality"] = "this batch's task type has no consensus (surveys and untyped HTML batches): " \
+                              "scores, rules and dynamic overlap need one"
+    if shape not in CATEGORICAL_SHAPES and (settings.policy.accuracy or settings.policy.spam):
+        problems["quality.rules"] = "quality rules need single-label answers (classification, ordinal " \
+                                    "scales, pairwise)"
+    if settings.qualification_type_id is not None:
+        _check_feed_type(db, actor, settings.qualification_type_id, problems)
+    revokes = [r for r in (settings.policy.accuracy, settings.policy.spam) if r and r.action == "revoke"]
+    if revokes and settings.qualification_type_id is None:
+        problems["quality.qualification_type_id"] = "is required by a rule whose action is revoke"
+    overlap, tier = settings.overlap, money.large_hit_min_assignments
+    if overlap is not None and overlap.min_assignments < tier <= overlap.max_assignments:
+        problems["quality.overlap.max_assignments"] = (
+            f"cannot go from under {tier} to {tier} or more assignments: the fee tier is fixed when a "
+            "HIT is created")
+    if problems:
+        raise InvalidInputError(problems, entity="batch")
+
+
+def _check_feed_type(db: Session, actor: Actor, public_id: str, problems: dict[str, str]) -> None:
+    qtype = db.scalars(select(QualificationType).where(
+        QualificationType.public_id == public_id, QualificationType.marketplace == actor.marketplace,
+        QualificationType.deleted_at.is_(None))).one_or_none()
+    if qtype is None or qtype.requester_id != actor.id:
+        problems["quality.qualification_type_id"] = f"{public_id} is not one of your qualification types"
+    elif qtype.status is not QualificationTypeStatus.ACTIVE:
+        problems["quality.qualification_type_id"] = f"{public_id} is inactive"
+
+
+def owned_batch(db: Session, actor: Actor, batch_public_id: str, *, lock: bool = False) -> Batch:
+    """The requester's batch in the actor's marketplace (the system actor may read any)."""
+    stmt = select(Batch).where(Batch.public_id == batch_public_id, Batch.marketplace == actor.marketplace)
+    batch = db.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
+    if batch is None:
+        raise NotFoundError(f"Batch {batch_public_id} does not exist", entity="batch")
+    if actor.kind != "system" and batch.requester_id != actor.id:
+        raise PermissionDeniedError(f"Batch {batch_public_id} belongs to another requester", entity="batch")
+    return batch
+
+
+def request_aggregation(db: Session, batch: Batch) -> None:
+    """Mark the batch for a new aggregation and enqueue it once this transaction commits."""
+    db.execute(update(Batch).where(Batch.id == batch.id).values(needs_aggregation=True))
+    enqueue_after_commit(db, AGGREGATE_JOB, batch.public_id, job_id=f"labelhub-aggregate-{batch.public_id}")
+
+
+def update_quality(rt: Runtime, actor: Actor, batch_public_id: str, settings: QualitySettings) -> Batch:
+    """Replace a batch's quality settings; the batch is aggregated again with them.
+    Raises NotFoundError, PermissionDeniedError, InvalidInputError."""
+    require_requester(actor)
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        batch = owned_batch(db, actor, batch_public_id, lock=True)
+        check_for_batch(db, actor, settings, shape=batch_shape(batch), money=rt.settings.money)
+        batch.quality = settings.to_json()
+        record_event(db, actor, "BatchQualityChanged", entity="batch", entity_id=batch.public_id, now=now)
+        request_aggregation(db, batch)
+    return batch
+
+
+def request_run(rt: Runtime, actor: Actor, batch_public_id: str) -> None:
+    """Aggregate the batch again even without new answers (after changing gold answers by hand, say).
+    Raises NotFoundError, PermissionDeniedError, InvalidStateError (no consensus for this task type)."""
+    require_requester(actor)
+    with rt.sessions.begin() as db:
+        batch = owned_batch(db, actor, batch_public_id, lock=True)
+        if batch_shape(batch) is None:
+            raise InvalidStateError("This batch's task type has no consensus to compute", entity="batch")
+        request_aggregation(db, batch)

@@ -1,0 +1,162 @@
+"""Read models of a batch's aggregation for the requester: the batch summary, consensus labels and
+worker scores (per batch and across the requester's batches), all paginated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from labelhub.models import HIT, Batch, ConsensusLabel, Worker, WorkerScore
+from labelhub.runtime import Runtime
+from labelhub.services.actors import Actor, require_requester
+from labelhub.services.batch_quality import QualitySettings, owned_batch
+from labelhub.services.batches import BatchProgress, progress_of
+from labelhub.services.common import Page, check_page_size, decode_cursor, encode_cursor, paginate
+from quality import accuracy_table
+
+COUNTS = ("n_answers", "expected_correct", "gold_answers", "gold_correct")
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch: Batch
+    progress: BatchProgress
+    gold_hits: int
+    settings: QualitySettings
+    hits_with_consensus: int
+    mean_confidence: float | None
+    confident_hits: int  # at or above the overlap target (0.95 without dynamic overlap)
+
+
+def _summary(db: Session, batch: Batch) -> BatchSummary:
+    settings = QualitySettings.stored(batch.quality)
+    target = settings.overlap.confidence_target if settings.overlap else 0.95
+    labelled, mean, confident = db.execute(select(
+        func.count(ConsensusLabel.id), func.avg(ConsensusLabel.confidence),
+        func.count(ConsensusLabel.id).filter(ConsensusLabel.confidence >= target))
+        .where(ConsensusLabel.batch_id == batch.id)).one()
+    gold = db.scalar(select(func.count(HIT.id)).where(HIT.batch_id == batch.id, HIT.is_gold))
+    return BatchSummary(batch, progress_of(db, batch), int(gold or 0), settings, int(labelled),
+                        None if mean is None else float(mean), int(confident))
+
+
+def batch_summary(rt: Runtime, actor: Actor, batch_public_id: str) -> BatchSummary:
+    """Progress, quality settings and the state of the last aggregation of one of the requester's batches."""
+    require_requester(actor)
+    with rt.sessions() as db:
+        return _summary(db, owned_batch(db, actor, batch_public_id))
+
+
+def list_batch_summaries(rt: Runtime, actor: Actor, *, cursor: str | None = None,
+                         limit: int = 50) -> Page[BatchSummary]:
+    require_requester(actor)
+    stmt = select(Batch).where(Batch.requester_id == actor.id, Batch.marketplace == actor.marketplace)
+    with rt.sessions() as db:
+        found = paginate(db, stmt, Batch.id, cursor, limit)
+        return Page([_summary(db, batch) for batch in found.items], found.next_cursor)
+
+
+@dataclass(frozen=True)
+class ConsensusView:
+    hit_id: str
+    value: Any
+    confidence: float
+    answers: int
+    updated_at: datetime
+
+
+def consensus_labels(rt: Runtime, actor: Actor, batch_public_id: str, *, below: float | None = None,
+                     cursor: str | None = None, limit: int = 50) -> Page[ConsensusView]:
+    """The consensus of each non-gold HIT of the batch in HIT order; ``below`` keeps only those whose
+    confidence is under it (the ones worth a look)."""
+    require_requester(actor)
+    with rt.sessions() as db:
+        batch = owned_batch(db, actor, batch_public_id)
+        stmt = select(ConsensusLabel).where(ConsensusLabel.batch_id == batch.id)
+        if below is not None:
+            stmt = stmt.where(ConsensusLabel.confidence < below)
+        found = paginate(db, stmt, ConsensusLabel.id, cursor, limit)
+        names = dict(db.execute(select(HIT.id, HIT.public_id).where(
+            HIT.id.in_([row.hit_id for row in found.items]))).tuples().all())
+    return Page([ConsensusView(names[row.hit_id], row.value, row.confidence, row.answers, row.updated_at)
+                 for row in found.items], found.next_cursor)
+
+
+@dataclass(frozen=True)
+class WorkerScoreView:
+    """A worker's accuracy (posterior mean and 95% interval), gold record, spammer signs and the
+    quality rules' decision; ``confusion`` and the signs are per batch (None across batches)."""
+
+    worker_id: str
+    batches: int
+    scores: dict[str, Any]
+    separation: float | None = None
+    independence_p: float | None = None
+    run: dict[str, Any] | None = None
+    median_seconds: float | None = None
+    confusion: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
+
+
+def _table(rows: Sequence[Any]) -> pd.DataFrame:
+    frame = pd.DataFrame([{name: getattr(row, name) for name in COUNTS} for row in rows],
+                         columns=list(COUNTS))
+    return accuracy_table(frame.astype({"expected_correct": float}))
+
+
+def _scores(table: pd.DataFrame, position: int) -> dict[str, Any]:
+    row = table.iloc[position]
+
+    def number(name: str) -> float | None:
+        return None if pd.isna(row[name]) else round(float(row[name]), 4)
+
+    return {"answers": int(row["n_answers"]), "gold_answers": int(row["gold_answers"]),
+            "gold_correct": int(row["gold_correct"]), "score": int(row["score"]),
+            "accuracy": number("accuracy"), "accuracy_low": number("accuracy_low"),
+            "accuracy_high": number("accuracy_high"), "gold_accuracy": number("gold_accuracy"),
+            "gold_accuracy_low": number("gold_accuracy_low"), "gold_accuracy_high": number("gold_accuracy_high")}
+
+
+def batch_worker_scores(rt: Runtime, actor: Actor, batch_public_id: str, *, cursor: str | None = None,
+                        limit: int = 50) -> Page[WorkerScoreView]:
+    """Each worker of the batch with their evidence from this batch alone."""
+    require_requester(actor)
+    with rt.sessions() as db:
+        batch = owned_batch(db, actor, batch_public_id)
+        found = paginate(db, select(WorkerScore).where(WorkerScore.batch_id == batch.id), WorkerScore.id,
+                         cursor, limit)
+        names = dict(db.execute(select(Worker.id, Worker.public_id).where(
+            Worker.id.in_([row.worker_id for row in found.items]))).tuples().all())
+    table = _table(found.items)
+    views = [WorkerScoreView(
+        names[row.worker_id], 1, _scores(table, i), row.separation, row.independence_p,
+        {"label": row.run_label, "length": row.run_length, "disagreements": row.run_disagreements}
+        if row.run_label is not None else None, row.median_seconds, row.confusion, row.decision)
+        for i, row in enumerate(found.items)]
+    return Page(views, found.next_cursor)
+
+
+def requester_worker_scores(rt: Runtime, actor: Actor, *, cursor: str | None = None,
+                            limit: int = 50) -> Page[WorkerScoreView]:
+    """Each worker who answered any of the requester's batches (this marketplace), with their counts
+    summed over those batches, in worker order."""
+    require_requester(actor)
+    limit, after = check_page_size(limit), decode_cursor(cursor)
+    mine = select(Batch.id).where(Batch.requester_id == actor.id, Batch.marketplace == actor.marketplace)
+    stmt = (select(WorkerScore.worker_id, Worker.public_id, func.count(WorkerScore.id).label("batches"),
+                   *(func.sum(getattr(WorkerScore, name)).label(name) for name in COUNTS))
+            .join(Worker, Worker.id == WorkerScore.worker_id)
+            .where(WorkerScore.batch_id.in_(mine), WorkerScore.worker_id > after)
+            .group_by(WorkerScore.worker_id, Worker.public_id).order_by(WorkerScore.worker_id).limit(limit + 1))
+    with rt.sessions() as db:
+        rows = db.execute(stmt).all()
+    shown = rows[:limit]
+    table = _table(shown)
+    views = [WorkerScoreView(row.public_id, int(row.batches), _scores(table, i)) for i, row in enumerate(shown)]
+    return Page(views, encode_cursor(shown[-1].worker_id) if len(rows) > limit else None)

@@ -1,0 +1,197 @@
+"""Aggregating a batch: answers -> a consensus per HIT, each worker's evidence, the quality rules'
+decisions, the qualification feed and dynamic overlap. It runs as the job
+``labelhub.jobs.aggregate_batch``, enqueued after every submission or rejection in a batch.
+
+Three steps, so no transaction stays open while the estimators run:
+
+1. ``_snapshot`` (one transaction): lock the batch, clear ``needs_aggregation`` and read its answers.
+   An answer submitted from then on sets the flag again, so it is never lost: the next job, or the
+   ``aggregate_due`` sweep, picks it up.
+2. ``_compute`` (no database): the consensus of ``aggregation.consensus`` and the evidence of
+   ``quality``.
+3. ``quality_feed.store`` (one transaction): consensus rows, worker evidence, decisions, the
+   qualification feed and dynamic overlap.
+
+Running it twice in a row changes nothing: without new answers the second run returns at step 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from aggregation import methods
+from aggregation.consensus import CATEGORICAL_SHAPES, Consensus, consensus
+from labelhub.errors import NotFoundError
+from labelhub.models import HIT, Assignment, AssignmentStatus, Batch
+from labelhub.runtime import Runtime
+from labelhub.services.batch_quality import QualitySettings, batch_shape, request_aggregation
+from labelhub.services.gold import label_of
+from quality import independence_p, longest_run, median_seconds, separation, worker_counts
+
+TRIGGERS = frozenset({"AssignmentSubmitted", "AssignmentRejected"})
+COUNTED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED)
+VALUE_KEYS = {"boxes": "boxes", "spans": "spans", "text": "text"}
+
+
+def queue_aggregation(db: Session, action: str, *, hit: HIT) -> None:
+    """After a submission or a rejection in a batch with a consensus, aggregate it again (after commit)."""
+    if action not in TRIGGERS or hit.batch_id is None:
+        return
+    batch = db.get_one(Batch, hit.batch_id)
+    if batch_shape(batch) is not None:
+        request_aggregation(db, batch)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the aggregation reads, taken in one transaction."""
+
+    batch_id: int
+    batch_public_id: str
+    shape: str
+    settings: QualitySettings
+    answers: pd.DataFrame  # task (HIT id), worker (worker id), label, submitted_at, seconds
+    gold: pd.Series  # gold label by HIT id
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Computed:
+    result: Consensus | None  # None when the batch has no answers yet
+    evidence: pd.DataFrame  # per worker: counts, separation, longest run, median seconds, confusion
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run did (logged by the job, returned to the CLI and tests)."""
+
+    batch_id: str
+    ran: bool
+    answers: int = 0
+    hits: int = 0
+    workers: int = 0
+    method: str | None = None
+    extended: int = 0
+    reduced: int = 0
+    decisions: int = 0
+    error: str | None = None
+
+
+def aggregate_batch(rt: Runtime, batch_public_id: str, *, force: bool = False) -> Outcome:
+    """Aggregate the batch if it has answers the last run did not see (always, with ``force``).
+
+    Answers the estimators refuse (ValueError) end the run with the problem recorded on the batch
+    (``aggregation_error``); any other failure marks the batch for the next run and propagates (rq
+    retries it). Raises NotFoundError for an unknown batch.
+    """
+    from labelhub.services import quality_feed  # it uses this module's Snapshot and Computed
+
+    snapshot = _snapshot(rt, batch_public_id, force=force)
+    if snapshot is None:
+        return Outcome(batch_public_id, ran=False)
+    try:
+        computed = _compute(snapshot)
+    except ValueError as exc:
+        return quality_feed.record_failure(rt, snapshot, str(exc))
+    except Exception:
+        with rt.sessions.begin() as db:
+            db.execute(update(Batch).where(Batch.id == snapshot.batch_id).values(needs_aggregation=True))
+        raise
+    return quality_feed.store(rt, snapshot, computed)
+
+
+def aggregate_due(rt: Runtime) -> int:
+    """Aggregate every batch still marked as needing it (an enqueue lost after a commit, or an answer
+    that arrived while its batch's job was running). Returns the number of batches aggregated."""
+    with rt.sessions() as db:
+        due = list(db.scalars(select(Batch.public_id).where(Batch.needs_aggregation).order_by(Batch.id)))
+    return sum(aggregate_batch(rt, public_id).ran for public_id in due)
+
+
+def _snapshot(rt: Runtime, batch_public_id: str, *, force: bool) -> Snapshot | None:
+    with rt.sessions.begin() as db:
+        batch = db.scalars(select(Batch).where(Batch.public_id == batch_public_id).with_for_update()).one_or_none()
+        if batch is None:
+            raise NotFoundError(f"Batch {batch_public_id} does not exist", entity="batch")
+        shape = batch_shape(batch)
+        if shape is None or not (batch.needs_aggregation or force):
+            return None
+        batch.needs_aggregation = False
+        config = (batch.template or {}).get("config", {})
+        answers = _answers(db, batch, shape, config)
+        gold = {hit_id: label_of(batch, answer) for hit_id, answer in db.execute(
+            select(HIT.id, HIT.gold_answer).where(HIT.batch_id == batch.id, HIT.is_gold)).tuples()}
+        return Snapshot(batch.id, batch.public_id, shape, QualitySettings.stored(batch.quality), answers,
+                        pd.Series(gold, dtype=object), config)
+
+
+def _answers(db: Session, batch: Batch, shape: str, config: dict[str, Any]) -> pd.DataFrame:
+    """Every counted answer of the batch as (task, worker, label, submitted_at, seconds), oldest first."""
+    rows = db.execute(select(Assignment.hit_id, Assignment.worker_id, Assignment.answer, Assignment.signals,
+                             Assignment.accepted_at, Assignment.submitted_at)
+                      .join(HIT, HIT.id == Assignment.hit_id)
+                      .where(HIT.batch_id == batch.id, Assignment.status.in_(COUNTED))
+                      .order_by(Assignment.submitted_at, Assignment.id)).tuples().all()
+    key = VALUE_KEYS.get(shape)
+    labels = [answer.get(key) if key else label_of(batch, answer) for _, _, answer, _, _, _ in rows]
+    seconds = [(signals or {}).get("time_on_page_ms", None) for _, _, _, signals, _, _ in rows]
+    seconds = [ms / 1000 if ms is not None else (submitted - accepted).total_seconds()
+               for ms, (_, _, _, _, accepted, submitted) in zip(seconds, rows, strict=True)]
+    return pd.DataFrame({"task": [r[0] for r in rows], "worker": [r[1] for r in rows],
+                         "label": pd.Series(labels, dtype=object), "submitted_at": [r[5] for r in rows],
+                         "seconds": seconds})
+
+
+def _compute(snapshot: Snapshot) -> Computed:
+    answers = snapshot.answers
+    if answers.empty:
+        return Computed(None, pd.DataFrame())
+    frame = answers[["worker", "task", "label"]]
+    gold = snapshot.gold[snapshot.gold.index.isin(frame["task"])] if snapshot.shape in CATEGORICAL_SHAPES \
+        else None
+    method = snapshot.settings.method
+    uses_gold = gold is not None and len(gold) > 0 and (method == "auto" or methods.get(method).gold != "unused")
+    result = consensus(snapshot.shape, frame, method=method, gold=gold if uses_gold else None)
+    return Computed(result, _evidence(snapshot, result, gold))
+
+
+def _evidence(snapshot: Snapshot, result: Consensus, gold: pd.Series | None) -> pd.DataFrame:
+    """Per worker: the counts behind their accuracy and the spammer signs (categorical shapes)."""
+    answers = snapshot.answers
+    counts = worker_counts(answers, result.workers["accuracy"], gold)
+    evidence = counts.assign(separation=np.nan, independence_p=np.nan, run_label=None, run_length=0,
+                             run_disagreements=0, median_seconds=np.nan, confusion=None)
+    categorical = snapshot.shape in CATEGORICAL_SHAPES
+    consensus_of = result.values
+    if categorical and gold is not None:  # on gold tasks the known answer is the consensus
+        consensus_of = pd.concat([result.values[~result.values.index.isin(gold.index)], gold])
+    weights = _class_weights(result)
+    for worker, mine in answers.groupby("worker", sort=False):
+        evidence.at[worker, "median_seconds"] = median_seconds(mine["seconds"].tolist())
+        if not categorical:
+            continue
+        theirs = [consensus_of.get(t) for t in mine["task"]]
+        run = longest_run(mine["label"].tolist(), theirs)
+        evidence.at[worker, "independence_p"] = independence_p(mine["label"].tolist(), theirs)
+        evidence.at[worker, "run_label"] = str(run.label)
+        evidence.at[worker, "run_length"], evidence.at[worker, "run_disagreements"] = run.length, run.disagreements
+        if "confusion" in result.workers.columns and weights is not None:
+            matrix = result.workers.at[worker, "confusion"]
+            evidence.at[worker, "separation"] = separation(matrix, weights)
+            evidence.at[worker, "confusion"] = {"classes": [str(c) for c in result.classes],
+                                                "matrix": np.round(matrix, 6).tolist()}
+    return evidence
+
+
+def _class_weights(result: Consensus) -> np.ndarray | None:
+    """The share of each class among the consensus labels: how much each confusion column counts."""
+    if result.classes is None or len(result.classes) < 2:
+        return None
+    shares = pd.Series(result.values).value_counts(normalize=True)
+    return np.array([float(shares.get(c, 0.0)) for c in result.classes]) + 1e-3
