@@ -11,6 +11,7 @@ from flask import Blueprint
 from labelhub.api import (
     errors,
     openapi,
+    requester_batches,
     requester_hits,
     requester_media,
     requester_money,
@@ -34,8 +35,8 @@ def _document() -> dict[str, Any]:
 
 
 def endpoints() -> list[Endpoint]:
-    tables = (worker.routes, requester_hits.routes, requester_money.routes, requester_qualifications.routes,
-              requester_workers.routes, requester_media.routes, meta)
+    tables = (worker.routes, requester_hits.routes, requester_batches.routes, requester_money.routes,
+              requester_qualifications.routes, requester_workers.routes, requester_media.routes, meta)
     return [endpoint for table in tables for endpoint in table.endpoints]
 
 

@@ -27,7 +27,7 @@ ERRORS = {
     "default": "Other errors: 402 insufficient funds, 413 body too large, 500 server failure",
 }
 BEARER_AUTH = {"type": "http", "scheme": "bearer", "description": "a requester's or worker's API token"}
-SUCCESS = {200: "OK", 201: "Created", 204: "Done; no content"}
+SUCCESS = {200: "OK", 201: "Created", 202: "Accepted: the work runs in the background", 204: "Done; no content"}
 _PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 

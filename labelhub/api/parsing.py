@@ -3,12 +3,16 @@ the rules, and their errors are re-keyed here to the body's field paths."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import annotators
 from labelhub.errors import InvalidInputError
 from labelhub.models import Comparator, GuardedAction
 from labelhub.money import parse_amount
+from labelhub.services.batch_quality import QualitySettings
+from labelhub.services.batches import CreateBatch
 from labelhub.services.commands import (
     AnswerKey,
     CreateHIT,
@@ -95,3 +99,19 @@ def qualification_type_update(body: dict[str, Any]) -> QualificationTypeUpdate:
 def notify(body: dict[str, Any]) -> NotifyWorkers:
     return NotifyWorkers(subject=body["subject"], message=body["message"],
                          worker_ids=tuple(body["worker_ids"]))
+
+
+def create_batch(body: dict[str, Any]) -> CreateBatch:
+    """A batch of a registered task type; InvalidInputError names the body's fields."""
+    if body["task_type"] not in annotators.REGISTRY:
+        raise InvalidInputError({"task_type": f"must be one of: {', '.join(annotators.kinds())}"})
+    quality = QualitySettings.parse(body["quality"]) if "quality" in body else None
+    if quality is not None and quality.overlap is not None and "max_assignments" in body:
+        raise InvalidInputError({"max_assignments": "is set by quality.overlap (HITs start with its "
+                                                    "min_assignments)"})
+    template = body.get("question_template") or f"<p>{html.escape(body['title'])}</p>"
+    return CreateBatch(name=body["name"], template_kind=body["task_type"], question_template=template,
+                       hit_type=hit_type_spec(body), rows=tuple(body["rows"]),
+                       lifetime_seconds=body["lifetime_seconds"], max_assignments=body.get("max_assignments", 1),
+                       template_config=body["config"], quality=quality,
+                       gold_assignments=body.get("gold_assignments"))

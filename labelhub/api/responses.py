@@ -106,6 +106,37 @@ QUALIFICATION_TYPE = record({
     "created_at": nullable(TIMESTAMP),
 })
 
+NUMBER: dict[str, Any] = {"type": "number"}
+ACCURACY: dict[str, Any] = {
+    "answers": INTEGER, "gold_answers": INTEGER, "gold_correct": INTEGER,
+    "score": INTEGER | {"description": "the accuracy as 0-100: the value the qualification feed writes"},
+    "accuracy": NUMBER | {"description": "posterior mean of the share of right answers"},
+    "accuracy_low": NUMBER, "accuracy_high": NUMBER | {"description": "95% interval"},
+    "gold_accuracy": nullable(NUMBER), "gold_accuracy_low": nullable(NUMBER), "gold_accuracy_high": nullable(NUMBER),
+}
+BATCH = record({
+    "batch_id": STRING, "name": STRING, "task_type": STRING, "marketplace": enum(Marketplace),
+    "created_at": TIMESTAMP, "hits": INTEGER, "gold_hits": INTEGER, "hits_reviewable": INTEGER,
+    "assignments_pending": INTEGER, "assignments_submitted": INTEGER, "assignments_approved": INTEGER,
+    "assignments_rejected": INTEGER, "quality": {"type": "object"},
+    "aggregation": record({
+        "pending": BOOLEAN | {"description": "answers arrived that the last aggregation has not seen"},
+        "aggregated_at": nullable(TIMESTAMP), "method": nullable(STRING), "reason": nullable(STRING),
+        "error": nullable(STRING),
+        "agreement": nullable(NUMBER) | {"description": "Krippendorff's alpha (single labels) or mean similarity"},
+        "hits_with_consensus": INTEGER, "mean_confidence": nullable(NUMBER),
+        "confident_hits": INTEGER | {"description": "HITs at or above the confidence target (0.95 without "
+                                                    "dynamic overlap)"}}),
+})
+WORKER_SCORE = record(ACCURACY | {
+    "worker_id": STRING, "batches": INTEGER,
+    "separation": nullable(NUMBER), "independence_p": nullable(NUMBER),
+    "longest_run": {"type": ["object", "null"]}, "median_seconds": nullable(NUMBER),
+    "confusion": {"type": ["object", "null"], "description": "classes and matrix: rows = answer given, "
+                  "columns = true label"},
+    "decision": {"type": ["object", "null"], "description": "what the quality rules did (action, reason)"},
+})
+
 COMPONENTS: dict[str, dict[str, Any]] = {
     "Error": record({"error": {
         "type": "object", "required": ["code", "message"], "additionalProperties": False,
@@ -127,6 +158,8 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "assignments_submitted": INTEGER,
         "assignments_approved": INTEGER,
         "assignments_rejected": INTEGER,
+        "is_gold": BOOLEAN,
+        "gold_answer": {"type": ["object", "null"], "description": "a gold HIT's known answer"},
     }),
     "HITListing": record(HIT_SUMMARY | {"can_preview": BOOLEAN, "can_accept": BOOLEAN}),
     "HITPreview": record(HIT_SUMMARY | {"question": STRING, "answer_schema": {"type": ["object", "null"]}}),
@@ -149,6 +182,11 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     "Message": record({"message_id": STRING, "subject": STRING, "body": STRING, "sent_at": TIMESTAMP,
                        "read_at": nullable(TIMESTAMP)}),
     "WorkerBlock": record({"worker_id": STRING, "reason": STRING}),
+    "Batch": BATCH,
+    "ConsensusLabel": record({"hit_id": STRING, "value": {"description": "a label, a list of labels, boxes, "
+                                                                    "spans or a text"},
+                              "confidence": NUMBER, "answers": INTEGER, "updated_at": TIMESTAMP}),
+    "WorkerScore": WORKER_SCORE,
     "NotifyResult": record({"failures": {"type": "array", "items": record({
         "worker_id": STRING, "code": {"type": "string", "enum": ["SoftFailure", "HardFailure"]},
         "message": STRING})}}),

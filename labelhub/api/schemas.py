@@ -136,6 +136,49 @@ BLOCK = obj({"reason": STRING}, "reason")
 NOTIFY = obj({"subject": STRING, "message": STRING, "worker_ids": {"type": "array", "items": STRING}},
              "subject", "message", "worker_ids")
 
+# Requester: batches, consensus and quality -------------------------------------------------------------
+
+ACTION = {"type": "string", "enum": ["revoke", "block"]}
+QUALITY = obj({
+    "method": {"type": "string", "description": "consensus method for single-label answers: auto, ds, "
+               "ds_shrunk or a crowd-kit class name (MajorityVote, DawidSkene, GLAD, ...)"},
+    "gold_share": {"type": ["number", "null"], "description": "share of each worker's stream that is gold "
+                   "(0-0.5); null: the installation's default"},
+    "qualification_type_id": {"type": ["string", "null"],
+                              "description": "your qualification type that receives each worker's score 0-100"},
+    "rules": obj({
+        "accuracy": {"type": ["object", "null"], "description": "act below threshold (0-100 gold accuracy) "
+                     "after min_gold_answers gold answers", "properties": {
+                         "threshold": INTEGER, "min_gold_answers": INTEGER, "action": ACTION}},
+        "spam": {"type": ["object", "null"], "description": "act on spammer signs; null turns a sign off",
+                 "properties": {"action": ACTION, "max_separation": {"type": ["number", "null"]},
+                                "min_answers": INTEGER, "max_run": {"type": ["integer", "null"]},
+                                "min_run_disagreement": {"type": "number"},
+                                "min_seconds": {"type": ["number", "null"]}}},
+    }),
+    "overlap": {"type": ["object", "null"], "description": "dynamic overlap: HITs start with min_assignments "
+                "and get one more while their consensus confidence is below confidence_target",
+                "properties": {"min_assignments": INTEGER, "max_assignments": INTEGER,
+                               "confidence_target": {"type": "number"}}},
+})
+CREATE_BATCH = obj({
+    **HIT_TYPE_FIELDS,
+    "name": STRING,
+    "task_type": {"type": "string", "description": "a task type (annotator) kind, e.g. text_classification"},
+    "config": OBJECT | {"description": "the task type's configuration (labels, fields, instructions)"},
+    "question_template": {"type": "string", "description": "HTML with ${column} placeholders; defaults to "
+                          "the title"},
+    "rows": {"type": "array", "items": OBJECT, "description": "one HIT per row; a row with a _gold member "
+             "(an answer of the task type) becomes a gold HIT with that known answer"},
+    "lifetime_seconds": INTEGER,
+    "max_assignments": INTEGER | {"default": 1},
+    "gold_assignments": INTEGER | {"description": "assignments of each gold HIT"},
+    "quality": QUALITY,
+}, "name", "task_type", "config", "rows", "lifetime_seconds", "title", "description", "reward",
+    "assignment_duration_seconds")
+CONSENSUS_QUERY = paged(below={"type": "number", "description": "only HITs whose confidence is below this"})
+GOLD = obj({"answer": OBJECT | {"description": "the known answer, as a worker would submit it"}}, "answer")
+
 # Worker ------------------------------------------------------------------------------------------------
 
 PAGE = paged()
@@ -148,6 +191,7 @@ QUALIFICATION_REQUEST = obj({"answers": OBJECT | {"description": "the type's tes
 
 PATH_PARAMETERS = {
     "hit_id": "a HIT's id",
+    "batch_id": "a batch's id",
     "assignment_id": "an assignment's id",
     "qualification_type_id": "a qualification type's id",
     "request_id": "a qualification request's id",

@@ -4,6 +4,7 @@ public ids only (integer primary keys never leave the server). Shapes: labelhub.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from labelhub.models import (
 )
 from labelhub.models import Qualification as QualificationModel
 from labelhub.money import format_amount
+from labelhub.services.batch_results import BatchSummary, ConsensusView, WorkerScoreView
 from labelhub.services.common import Page
 from labelhub.services.ledger import Balance
 from labelhub.services.payments import BonusView, Earnings
@@ -66,7 +68,8 @@ def hit(found: HIT) -> dict[str, Any]:
         "fee_per_assignment": format_amount(found.fee_per_assignment_micros), "status": found.status.value,
         "review_status": found.review_status, "created_at": timestamp(found.created_at),
         "assignments_pending": found.pending_count, "assignments_submitted": found.submitted_count,
-        "assignments_approved": found.approved_count, "assignments_rejected": found.rejected_count}
+        "assignments_approved": found.approved_count, "assignments_rejected": found.rejected_count,
+        "is_gold": found.is_gold, "gold_answer": found.gold_answer}
 
 
 def hit_listing(listing: HITListing) -> dict[str, Any]:
@@ -152,3 +155,36 @@ def block(view: BlockView) -> dict[str, Any]:
 
 def notify_result(failures: list[NotifyFailure]) -> dict[str, Any]:
     return {"failures": [{"worker_id": f.worker_id, "code": f.code, "message": f.message} for f in failures]}
+
+
+def _number(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None or math.isnan(value) else round(float(value), digits)
+
+
+def batch(summary: BatchSummary) -> dict[str, Any]:
+    found, progress = summary.batch, summary.progress
+    return {"batch_id": found.public_id, "name": found.name, "task_type": found.template_kind,
+            "marketplace": found.marketplace.value, "created_at": timestamp(found.created_at),
+            "hits": progress.hits - summary.gold_hits, "gold_hits": summary.gold_hits,
+            "hits_reviewable": progress.hits_reviewable, "assignments_pending": progress.assignments_pending,
+            "assignments_submitted": progress.assignments_submitted,
+            "assignments_approved": progress.assignments_approved,
+            "assignments_rejected": progress.assignments_rejected, "quality": summary.settings.to_json(),
+            "aggregation": {"pending": found.needs_aggregation, "aggregated_at": timestamp(found.aggregated_at),
+                            "method": found.aggregation_method, "reason": found.aggregation_reason,
+                            "error": found.aggregation_error, "agreement": _number(found.agreement),
+                            "hits_with_consensus": summary.hits_with_consensus,
+                            "mean_confidence": _number(summary.mean_confidence),
+                            "confident_hits": summary.confident_hits}}
+
+
+def consensus_label(view: ConsensusView) -> dict[str, Any]:
+    return {"hit_id": view.hit_id, "value": view.value, "confidence": _number(view.confidence, 6),
+            "answers": view.answers, "updated_at": timestamp(view.updated_at)}
+
+
+def worker_score(view: WorkerScoreView) -> dict[str, Any]:
+    return {"worker_id": view.worker_id, "batches": view.batches, **view.scores,
+            "separation": _number(view.separation), "independence_p": _number(view.independence_p),
+            "longest_run": view.run, "median_seconds": _number(view.median_seconds, 2),
+            "confusion": view.confusion, "decision": view.decision}

@@ -1,0 +1,86 @@
+"""The requester's batches: create from rows, progress, quality settings, consensus labels, worker scores,
+and gold HITs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labelhub.api import parsing, schemas, serializers
+from labelhub.api.responses import page_of, ref
+from labelhub.api.routing import Routes, runtime
+from labelhub.services import batch_quality, batch_results, batches, gold
+from labelhub.services.actors import Actor
+
+routes = Routes(tag="Requester: batches and quality", prefix="/requester", role="requester")
+
+
+@routes.post("/batches", summary="Create a batch: one HIT per row (rows with _gold become gold HITs)",
+             body=schemas.CREATE_BATCH, response=ref("Batch"), status=201)
+def create_batch(actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+    rt = runtime()
+    created = batches.create_batch(rt, actor, parsing.create_batch(body))
+    return serializers.batch(batch_results.batch_summary(rt, actor, created.public_id))
+
+
+@routes.get("/batches", summary="The requester's batches, oldest first", query=schemas.PAGE,
+            response=page_of("Batch"))
+def list_batches(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
+    found = batch_results.list_batch_summaries(runtime(), actor, cursor=query.get("cursor"), limit=query["limit"])
+    return serializers.page(found, serializers.batch)
+
+
+@routes.get("/batches/<batch_id>", summary="A batch's progress, quality settings and last aggregation",
+            response=ref("Batch"))
+def get_batch(actor: Actor, batch_id: str) -> dict[str, Any]:
+    return serializers.batch(batch_results.batch_summary(runtime(), actor, batch_id))
+
+
+@routes.put("/batches/<batch_id>/quality", summary="Replace the batch's consensus and quality settings "
+            "(the batch is aggregated again)", body=schemas.QUALITY, response=ref("Batch"))
+def set_quality(actor: Actor, batch_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    rt = runtime()
+    batch_quality.update_quality(rt, actor, batch_id, batch_quality.QualitySettings.parse(body))
+    return serializers.batch(batch_results.batch_summary(rt, actor, batch_id))
+
+
+@routes.post("/batches/<batch_id>/aggregate", summary="Aggregate the batch again now (in the background)",
+             response=ref("Batch"), status=202)
+def aggregate(actor: Actor, batch_id: str) -> dict[str, Any]:
+    rt = runtime()
+    batch_quality.request_run(rt, actor, batch_id)
+    return serializers.batch(batch_results.batch_summary(rt, actor, batch_id))
+
+
+@routes.get("/batches/<batch_id>/consensus", summary="The consensus label and confidence of each HIT",
+            query=schemas.CONSENSUS_QUERY, response=page_of("ConsensusLabel"))
+def list_consensus(actor: Actor, batch_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    found = batch_results.consensus_labels(runtime(), actor, batch_id, below=query.get("below"),
+                                           cursor=query.get("cursor"), limit=query["limit"])
+    return serializers.page(found, serializers.consensus_label)
+
+
+@routes.get("/batches/<batch_id>/workers", summary="Each worker's accuracy, gold record and spammer signs "
+            "in this batch", query=schemas.PAGE, response=page_of("WorkerScore"))
+def list_batch_workers(actor: Actor, batch_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    found = batch_results.batch_worker_scores(runtime(), actor, batch_id, cursor=query.get("cursor"),
+                                              limit=query["limit"])
+    return serializers.page(found, serializers.worker_score)
+
+
+@routes.get("/worker-scores", summary="Each worker's accuracy over all of the requester's batches",
+            query=schemas.PAGE, response=page_of("WorkerScore"))
+def list_worker_scores(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
+    found = batch_results.requester_worker_scores(runtime(), actor, cursor=query.get("cursor"),
+                                                  limit=query["limit"])
+    return serializers.page(found, serializers.worker_score)
+
+
+@routes.put("/hits/<hit_id>/gold", summary="Make a batch HIT gold with its known answer", body=schemas.GOLD,
+            response=ref("HIT"))
+def mark_gold(actor: Actor, hit_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return serializers.hit(gold.mark_gold(runtime(), actor, hit_id, body["answer"]))
+
+
+@routes.delete("/hits/<hit_id>/gold", summary="Make a gold HIT an ordinary one again", response=ref("HIT"))
+def clear_gold(actor: Actor, hit_id: str) -> dict[str, Any]:
+    return serializers.hit(gold.clear_gold(runtime(), actor, hit_id))

@@ -1,0 +1,130 @@
+"""Batches over REST: create with gold rows and quality settings, read consensus labels and worker
+scores, change settings, mark gold; bad input names the field and writes nothing; other requesters'
+batches stay theirs."""
+
+from __future__ import annotations
+
+import pytest
+
+from labelhub.services import assignments, hits, workers
+from tests.api.conftest import token
+
+LABELS = ["positive", "negative"]
+
+
+def _body(**overrides):
+    rows = [{"text": f"sentence {i}"} for i in range(4)] + [{"text": "gold one", "_gold": {"label": "negative"}}]
+    return {"name": "Tone", "task_type": "text_classification", "config": {"labels": LABELS, "text_field": "text"},
+            "rows": rows, "lifetime_seconds": 86_400, "max_assignments": 2, "title": "Tone of a sentence",
+            "description": "Positive or negative?", "reward": "0.05", "assignment_duration_seconds": 600,
+            "quality": {"method": "MajorityVote", "gold_share": 0}} | overrides
+
+
+def _answer_all(runtime, worker, label):
+    for listing in workers.available_hits(runtime, worker.actor).items:
+        taken = assignments.accept(runtime, worker.actor, listing.hit.public_id)
+        assignments.submit(runtime, worker.actor, taken.public_id, {"label": label})
+
+
+def test_create_batch_then_read_its_consensus_and_worker_scores(api, runtime, factory, requester):
+    created = api.post("/requester/batches", token=token(requester), json=_body(), expect=201)
+    assert (created["hits"], created["gold_hits"]) == (4, 1)
+    assert created["quality"]["method"] == "MajorityVote"
+    first, second = factory.worker(), factory.worker()
+    _answer_all(runtime, first, "positive")
+    _answer_all(runtime, second, "positive")
+
+    batch = api.get(f"/requester/batches/{created['batch_id']}", token=token(requester))
+    labels = api.get(f"/requester/batches/{created['batch_id']}/consensus", token=token(requester),
+                     query={"limit": 2})
+    rest = api.get(f"/requester/batches/{created['batch_id']}/consensus", token=token(requester),
+                   query={"cursor": labels["next_cursor"]})
+    scores = api.get(f"/requester/batches/{created['batch_id']}/workers", token=token(requester))
+
+    assert batch["aggregation"]["hits_with_consensus"] == 4 and batch["aggregation"]["method"] == "MajorityVote"
+    assert batch["aggregation"]["pending"] is False and batch["aggregation"]["error"] is None
+    assert [row["value"] for row in labels["items"] + rest["items"]] == ["positive"] * 4
+    assert rest["next_cursor"] is None
+    assert {row["worker_id"] for row in scores["items"]} == {first.actor.public_id, second.actor.public_id}
+    assert all(row["answers"] == 4 and 0 <= row["score"] <= 100 for row in scores["items"])
+
+
+def test_gold_hits_are_shown_to_the_requester_with_their_answer(api, runtime, requester):
+    created = api.post("/requester/batches", token=token(requester), json=_body(), expect=201)
+    listed = api.get("/requester/hits", token=token(requester))["items"]
+    gold = [h for h in listed if h["is_gold"]]
+    assert [h["gold_answer"] for h in gold] == [{"label": "negative"}]
+    assert created["batch_id"]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"task_type": "poetry"}, "task_type"),
+    ({"rows": [{"text": "a", "_gold": {"label": "maybe"}}, {"text": "b"}]}, "rows[1]._gold.label"),
+    ({"rows": [{"text": "a", "_gold": {"label": "positive"}}]}, "rows"),
+    ({"rows": [{"body": "no text column"}]}, "rows[1]"),
+    ({"quality": {"method": "Guess"}}, "quality.method"),
+    ({"quality": {"rules": {"spam": {"action": "revoke"}}}}, "quality.qualification_type_id"),
+    ({"quality": {"overlap": {"min_assignments": 2, "max_assignments": 3, "confidence_target": 0.9}}},
+     "max_assignments"),
+    ({"config": {"labels": ["only"], "text_field": "text"}}, "template_config.labels"),
+])
+def test_create_batch_bad_input_names_the_field_and_creates_nothing(api, runtime, requester, change, field):
+    body = api.post("/requester/batches", token=token(requester), json=_body(**change), expect=400)
+    assert field in body["error"]["fields"], body
+    assert hits.list_hits(runtime, requester.actor).items == []
+
+
+def test_quality_settings_can_be_replaced_and_are_checked(api, runtime, factory, requester):
+    created = api.post("/requester/batches", token=token(requester), json=_body(), expect=201)
+    qtype = api.post("/requester/qualification-types", token=token(requester),
+                     json={"name": "Accuracy: tone", "description": "0-100"}, expect=201)
+    path = f"/requester/batches/{created['batch_id']}/quality"
+    bad = api.put(path, token=token(requester), json={"rules": {"accuracy": {"threshold": 0}}}, expect=400)
+    assert "quality.rules.accuracy.threshold" in bad["error"]["fields"]
+    changed = api.put(path, token=token(requester), json={
+        "qualification_type_id": qtype["qualification_type_id"],
+        "rules": {"accuracy": {"threshold": 70, "min_gold_answers": 3, "action": "revoke"}}})
+    assert changed["quality"]["rules"]["accuracy"] == {"threshold": 70, "min_gold_answers": 3, "action": "revoke"}
+    _answer_all(runtime, factory.worker(), "positive")
+    fed = api.get(f"/requester/qualification-types/{qtype['qualification_type_id']}/workers",
+                  token=token(requester))
+    assert len(fed["items"]) == 1 and 0 <= fed["items"][0]["integer_value"] <= 100
+
+
+def test_mark_and_clear_gold_over_rest(api, runtime, requester):
+    created = api.post("/requester/batches", token=token(requester), json=_body(), expect=201)
+    hit_id = next(h["hit_id"] for h in api.get("/requester/hits", token=token(requester))["items"]
+                  if not h["is_gold"])
+    bad = api.put(f"/requester/hits/{hit_id}/gold", token=token(requester), json={"answer": {"label": "x"}},
+                  expect=400)
+    assert "answer.label" in bad["error"]["fields"]
+    marked = api.put(f"/requester/hits/{hit_id}/gold", token=token(requester),
+                     json={"answer": {"label": "positive"}})
+    assert marked["is_gold"] and marked["gold_answer"] == {"label": "positive"}
+    assert api.get(f"/requester/batches/{created['batch_id']}", token=token(requester))["gold_hits"] == 2
+    cleared = api.delete(f"/requester/hits/{hit_id}/gold", token=token(requester))
+    assert not cleared["is_gold"] and cleared["gold_answer"] is None
+
+
+def test_other_requesters_batches_are_forbidden(api, requester, other_requester):
+    created = api.post("/requester/batches", token=token(requester), json=_body(), expect=201)
+    for path in ("", "/consensus", "/workers"):
+        api.get(f"/requester/batches/{created['batch_id']}{path}", token=token(other_requester), expect=403)
+    api.put(f"/requester/batches/{created['batch_id']}/quality", token=token(other_requester), json={},
+            expect=403)
+    api.post(f"/requester/batches/{created['batch_id']}/aggregate", token=token(other_requester), expect=403)
+    assert api.get("/requester/batches", token=token(other_requester))["items"] == []
+
+
+def test_aggregate_now_and_requester_wide_scores(api, runtime, factory, requester):
+    created = api.post("/requester/batches", token=token(requester), json=_body(), expect=201)
+    worker = factory.worker()
+    _answer_all(runtime, worker, "negative")
+    again = api.post(f"/requester/batches/{created['batch_id']}/aggregate", token=token(requester), expect=202)
+    assert again["aggregation"]["hits_with_consensus"] == 4
+    scores = api.get("/requester/worker-scores", token=token(requester))["items"]
+    assert [(s["worker_id"], s["batches"], s["answers"]) for s in scores] == [(worker.actor.public_id, 1, 4)]
+
+
+def test_workers_cannot_use_batch_endpoints(api, worker):
+    api.get("/requester/batches", token=token(worker), expect=403)
