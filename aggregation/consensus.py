@@ -61,12 +61,13 @@ class Consensus:
     reason: str
 
 
-def consensus(shape: str, answers: pd.DataFrame, *, method: str = "ds",
-              gold: pd.Series | None = None) -> Consensus:
+def consensus(shape: str, answers: pd.DataFrame, *, method: str = "ds", gold: pd.Series | None = None,
+              weights: pd.Series | None = None) -> Consensus:
     """The consensus of ``answers`` (columns worker, task, label) of one answer ``shape``.
 
     ``method`` and ``gold`` apply to categorical shapes (see ``aggregate``); multi-label answers use
-    ``method`` per class and no gold. Raises ValueError naming the problem (unknown shape, bad input).
+    ``method`` per class and no gold; ``weights`` (one per answer) apply to text answers (see
+    ``TextAggregator``). Raises ValueError naming the problem (unknown shape, bad input).
     """
     if shape in CATEGORICAL_SHAPES:
         return _categorical(answers, method, gold)
@@ -77,7 +78,7 @@ def consensus(shape: str, answers: pd.DataFrame, *, method: str = "ds",
     if shape in ("boxes", "spans"):
         return _regions(shape, answers)
     if shape == "text":
-        return _text(answers)
+        return _text(answers, weights)
     raise ValueError(f"shape: no consensus for {shape!r} answers; shapes: {', '.join(SHAPES)}")
 
 
@@ -115,8 +116,8 @@ def _regions(shape: str, answers: pd.DataFrame) -> Consensus:
                      float(confidence.mean()), None, name, f"{name}: matched regions kept by support")
 
 
-def _text(answers: pd.DataFrame) -> Consensus:
-    model = TextAggregator().fit(answers)
+def _text(answers: pd.DataFrame, weights: pd.Series | None) -> Consensus:
+    model = TextAggregator().fit(answers, weights)
     workers = model.workers_.rename(columns={"similarity": "accuracy"})
     return Consensus(model.texts_, model.confidence_, workers, float(model.agreement_.mean()), None,
                      "TextAggregator(medoid)", "the text most similar to the others")

@@ -28,7 +28,9 @@ class TextAggregator:
     Hyperparameters:
         method: ``"medoid"`` picks the worker's text with the highest mean similarity to the other
             texts of the task (ties to the earlier answer); fits free-form answers (summaries,
-            captions). ``"rover"`` merges the texts word by word with crowd-kit's ROVER (Fiscus
+            captions). With ``weights`` (one per answer, e.g. 1 - the probability that the answer
+            is LLM-written) each similarity counts by the weight of the answer it is to, so a
+            low-weight answer neither wins nor pulls the choice toward itself. ``"rover"`` merges the texts word by word with crowd-kit's ROVER (Fiscus
             1997); fits transcriptions, where every worker types the same words.
 
     Fitted attributes:
@@ -51,17 +53,21 @@ class TextAggregator:
         if self.method not in ("medoid", "rover"):
             raise ValueError("method: must be 'medoid' or 'rover'")
 
-    def fit(self, data: pd.DataFrame) -> TextAggregator:
+    def fit(self, data: pd.DataFrame, weights: pd.Series | np.ndarray | None = None) -> TextAggregator:
         frame = check_answers(data, name="data")
+        weight = np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
+        if len(weight) != len(frame) or np.any(weight < 0) or not np.all(np.isfinite(weight)):
+            raise ValueError("weights: one non-negative weight per answer is needed")
         not_text = ~frame[LABEL].map(lambda value: isinstance(value, str))
         if not_text.any():
             first = frame[LABEL][not_text].iloc[0]
             raise ValueError(f"label: free-text answers must be strings, got {first!r}")
         texts, agreement = {}, {}
-        for task, answers in frame.groupby(TASK, sort=False)[LABEL]:
+        for task, rows in frame.groupby(TASK, sort=False).indices.items():
+            answers = frame[LABEL].iloc[rows]
             matrix = _similarities(list(answers))
             agreement[task] = _mean_off_diagonal(matrix)
-            texts[task] = answers.iloc[int(np.argmax(matrix.sum(axis=1)))]
+            texts[task] = answers.iloc[int(np.argmax(matrix @ weight[rows] * weight[rows]))]
         self.texts_ = pd.Series(texts, name="text", dtype=object).rename_axis(TASK)
         if self.method == "rover":
             self.texts_ = _rover(frame).reindex(self.texts_.index)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from labelhub import cli_quality
+from labelhub.cli_output import progressbar, write_csv_atomically
 from labelhub.errors import DomainError, SchemaOutOfDateError
 from labelhub.money import format_amount, parse_amount
 from labelhub.settings import Settings
@@ -308,43 +310,17 @@ def aggregate_command(labels_csv: str, method: str, gold_csv: str | None, out_cs
     size = os.path.getsize(labels_csv) if os.path.isfile(labels_csv) else 0
     show = progress if progress is not None else size >= LARGE_INPUT_BYTES
     try:
-        with _progressbar(show, size, "Reading answers") as bar:
+        with progressbar(show, size, "Reading answers") as bar:
             answers = read_labels_csv(labels_csv, progress=bar.update if bar is not None else None)
         gold = read_gold_csv(gold_csv) if gold_csv else None
-        with _progressbar(show, 100, "Aggregating (EM iterations)") as bar:
+        with progressbar(show, 100, "Aggregating (EM iterations)") as bar:
             result = aggregate(answers, method, gold, progress=bar.update if bar is not None else None)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    _write_csv_atomically(result.to_frame(), out_csv)
+    write_csv_atomically(result.to_frame(), out_csv)
     click.echo(f"{len(result.labels)} tasks from {len(answers)} answers by {result.method}: {result.reason}. "
                f"Wrote {out_csv}.", err=True)
 
 
-def _progressbar(show: bool, length: int, label: str) -> Any:
-    """A progress bar on stderr, or a context that yields None (click < 8.2 has no ``hidden=``)."""
-    import contextlib
-
-    if not show:
-        return contextlib.nullcontext()
-    return click.progressbar(length=length, label=label, file=sys.stderr)
-
-
-def _write_csv_atomically(frame: Any, path: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it, so a failure leaves no partial file."""
-    import os
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".aggregate-", suffix=".csv", dir=folder)
-    except OSError as exc:
-        raise click.ClickException(f"Cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            frame.to_csv(out, index=False)
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise click.ClickException(f"Cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+main.add_command(cli_quality.quality)
+main.add_command(cli_quality.llm_check)
