@@ -12,7 +12,7 @@ from typing import Any
 
 from annotators.base import AnswerError
 
-SIGNALS_VERSION = 1
+SIGNALS_VERSION = 2  # 2 added typed/inserted characters, characters pasted from the page and rhythm
 MAX_COUNT = 10_000_000
 MAX_MS = 400 * 24 * 3600 * 1000  # longer than any assignment may last, with room for a page left open
 
@@ -30,7 +30,7 @@ class SignalField:
 
 
 SIGNAL_FIELDS: list[SignalField] = [
-    SignalField("version", "version", "Version of this list of fields (1)."),
+    SignalField("version", "version", "Version of this list of fields (1 or 2; pages send 2)."),
     SignalField("text_fields", "count", "Text-entry fields (textarea, input[type=text]) in the task form."),
     SignalField("time_on_page_ms", "ms", "From the page (or the item, in the batch flow) being shown to "
                 "submit."),
@@ -44,6 +44,15 @@ SIGNAL_FIELDS: list[SignalField] = [
     SignalField("pasted_chars", "count", "Characters pasted, summed over all pastes."),
     SignalField("pastes_from_page", "count", "Pastes whose text occurs in the task page's own text."),
     SignalField("pastes_after_return", "count", "Pastes within 10 s of coming back to the page."),
+    SignalField("typed_chars", "count", "Characters typed into text fields (key presses and input methods; "
+                "not pasted, dropped or inserted otherwise)."),
+    SignalField("inserted_chars", "count", "Characters inserted without typing or pasting: dropped text, "
+                "autocorrect and autofill replacements."),
+    SignalField("pasted_chars_from_page", "count", "Characters of the pastes whose text occurs on the task page."),
+    SignalField("key_interval_median_ms", "ms", "Median gap between consecutive keystrokes of at most 5 s "
+                "(typing rhythm); null with fewer than 5 such gaps.", nullable=True),
+    SignalField("key_interval_iqr_ms", "ms", "Interquartile range of those gaps (how even the rhythm is); "
+                "null with fewer than 5.", nullable=True),
     SignalField("focus_losses", "count", "Times the worker left the page: tab switch, window blur."),
     SignalField("away_ms", "ms", "Total time spent away from the page."),
 ]
@@ -82,8 +91,8 @@ def _number(field: SignalField, value: Any) -> tuple[int | None, str | None]:
         return None, "must be a number"
     if isinstance(value, float) and not value.is_integer():
         return None, "must be a whole number"
-    if field.unit == "version" and value != SIGNALS_VERSION:
-        return None, f"must be {SIGNALS_VERSION}"
+    if field.unit == "version" and value not in range(1, SIGNALS_VERSION + 1):
+        return None, f"must be between 1 and {SIGNALS_VERSION}"
     if not 0 <= value <= field.maximum:
         return None, f"must be between 0 and {field.maximum}"
     return int(value), None
@@ -97,6 +106,8 @@ def _inconsistencies(signals: Mapping[str, int | None]) -> dict[str, str]:
             problems[f"signals.{part}"] = "must not be more than pastes"
     if pastes == 0 and (signals.get("pasted_chars") or 0) > 0:
         problems["signals.pasted_chars"] = "must be 0 when nothing was pasted"
+    if (signals.get("pasted_chars_from_page") or 0) > (signals.get("pasted_chars") or 0):
+        problems["signals.pasted_chars_from_page"] = "must not be more than pasted_chars"
     total = signals.get("time_on_page_ms")
     for part in ("first_keystroke_ms", "active_typing_ms", "away_ms"):
         if total is not None and (signals.get(part) or 0) > total:

@@ -72,6 +72,7 @@ class QualitySettings:
     gold_share: Decimal = Decimal("0.05")
     method: str = "auto"
     gold_assignments: int = 20
+    llm_model: str = ""
 
 
 @dataclass(frozen=True)

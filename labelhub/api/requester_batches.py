@@ -8,7 +8,7 @@ from typing import Any
 from labelhub.api import parsing, schemas, serializers
 from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
-from labelhub.services import batch_quality, batch_results, batches, gold
+from labelhub.services import batch_quality, batch_results, batches, gold, llm_flags
 from labelhub.services.actors import Actor
 
 routes = Routes(tag="Requester: batches and quality", prefix="/requester", role="requester")
@@ -65,6 +65,15 @@ def list_batch_workers(actor: Actor, batch_id: str, query: dict[str, Any]) -> di
     found = batch_results.batch_worker_scores(runtime(), actor, batch_id, cursor=query.get("cursor"),
                                               limit=query["limit"])
     return serializers.page(found, serializers.worker_score)
+
+
+@routes.get("/batches/<batch_id>/flags", summary="Text answers scored for LLM authorship, with their "
+            "reasons; filter by band and probability", query=schemas.FLAGS_QUERY, response=page_of("AnswerFlag"))
+def list_flags(actor: Actor, batch_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    found = llm_flags.list_flags(runtime(), actor, batch_id, bands=tuple(query.get("band", ())),
+                                 min_probability=query.get("min_probability"), cursor=query.get("cursor"),
+                                 limit=query["limit"])
+    return serializers.page(found, serializers.answer_flag)
 
 
 @routes.get("/worker-scores", summary="Each worker's accuracy over all of the requester's batches",

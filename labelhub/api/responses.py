@@ -127,6 +127,11 @@ BATCH = record({
         "hits_with_consensus": INTEGER, "mean_confidence": nullable(NUMBER),
         "confident_hits": INTEGER | {"description": "HITs at or above the confidence target (0.95 without "
                                                     "dynamic overlap)"}}),
+    "llm": record({
+        "scored": INTEGER | {"description": "text answers scored for LLM authorship"},
+        "flagged": INTEGER | {"description": "in band high"}, "medium": INTEGER,
+        "estimated_share": nullable(NUMBER) | {"description": "mean probability: the expected share of "
+                                                              "LLM-written answers"}}),
 })
 WORKER_SCORE = record(ACCURACY | {
     "worker_id": STRING, "batches": INTEGER,
@@ -187,6 +192,10 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                                                                     "spans or a text"},
                               "confidence": NUMBER, "answers": INTEGER, "updated_at": TIMESTAMP}),
     "WorkerScore": WORKER_SCORE,
+    "AnswerFlag": record({"assignment_id": STRING, "hit_id": STRING, "worker_id": STRING, "probability": NUMBER,
+                          "band": {"type": "string", "enum": ["low", "medium", "high"]},
+                          "reasons": {"type": "array", "items": STRING}, "action": nullable(STRING),
+                          "scored_at": TIMESTAMP}),
     "NotifyResult": record({"failures": {"type": "array", "items": record({
         "worker_id": STRING, "code": {"type": "string", "enum": ["SoftFailure", "HardFailure"]},
         "message": STRING})}}),

@@ -160,6 +160,12 @@ QUALITY = obj({
                 "and get one more while their consensus confidence is below confidence_target",
                 "properties": {"min_assignments": INTEGER, "max_assignments": INTEGER,
                                "confidence_target": {"type": "number"}}},
+    "llm": obj({"action": {"type": "string", "enum": ["none", "review", "exclude", "downweight"],
+                           "description": "what a flag (band high) does: nothing, hold for review, leave out of "
+                           "the consensus, or weigh every text answer by 1 - its probability"},
+                "auto_reject": BOOLEAN | {"description": "reject flagged answers automatically (off by default)"},
+                "reference_field": {"type": "string", "description": "batch data column with reference LLM "
+                                    "answers (a text or a JSON list of texts)"}}),
 })
 CREATE_BATCH = obj({
     **HIT_TYPE_FIELDS,
@@ -177,6 +183,8 @@ CREATE_BATCH = obj({
 }, "name", "task_type", "config", "rows", "lifetime_seconds", "title", "description", "reward",
     "assignment_duration_seconds")
 CONSENSUS_QUERY = paged(below={"type": "number", "description": "only HITs whose confidence is below this"})
+FLAGS_QUERY = paged(band=statuses(["low", "medium", "high"]),
+                    min_probability={"type": "number", "minimum": 0, "maximum": 1})
 GOLD = obj({"answer": OBJECT | {"description": "the known answer, as a worker would submit it"}}, "answer")
 
 # Worker ------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from labelhub.models import Qualification as QualificationModel
 from labelhub.money import format_amount
 from labelhub.services.batch_results import BatchSummary, ConsensusView, WorkerScoreView
 from labelhub.services.common import Page
+from labelhub.services.llm_flags import FlagView
 from labelhub.services.ledger import Balance
 from labelhub.services.payments import BonusView, Earnings
 from labelhub.services.qualifications import TypeView
@@ -175,7 +176,16 @@ def batch(summary: BatchSummary) -> dict[str, Any]:
                             "error": found.aggregation_error, "agreement": _number(found.agreement),
                             "hits_with_consensus": summary.hits_with_consensus,
                             "mean_confidence": _number(summary.mean_confidence),
-                            "confident_hits": summary.confident_hits}}
+                            "confident_hits": summary.confident_hits},
+            "llm": {"scored": summary.llm.scored, "flagged": summary.llm.flagged, "medium": summary.llm.medium,
+                    "estimated_share": _number(summary.llm.estimated_share)}}
+
+
+def answer_flag(view: FlagView) -> dict[str, Any]:
+    found = view.flag
+    return {"assignment_id": view.assignment_id, "hit_id": view.hit_id, "worker_id": view.worker_id,
+            "probability": _number(found.probability), "band": found.band, "reasons": found.reasons,
+            "action": found.action, "scored_at": timestamp(found.scored_at)}
 
 
 def consensus_label(view: ConsensusView) -> dict[str, Any]:

@@ -10,12 +10,11 @@ import logging
 
 from labelhub.jobs.context import install_runtime, worker_runtime
 from labelhub.jobs.worker import run_worker
-from labelhub.services import consensus, notifications, review_policies, sweeps
+from labelhub.services import consensus, llm_flags, notifications, review_policies, sweeps
 
 __all__ = ["abandon_overdue", "aggregate_batch", "aggregate_due", "auto_approve_due", "deliver_notification",
-           "deliver_notifications",
-           "expire_due_hits", "install_runtime", "review_assignment", "review_due", "review_hit",
-           "run_sweeps", "run_worker", "worker_runtime"]
+           "deliver_notifications", "expire_due_hits", "install_runtime", "review_assignment", "review_due", "review_hit",
+           "run_sweeps", "run_worker", "score_answers", "score_due", "worker_runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +70,21 @@ def aggregate_due() -> None:
     log.info("aggregated %d batches", consensus.aggregate_due(worker_runtime()))
 
 
+def score_answers(hit_id: str) -> None:
+    """Score the text answers of a HIT for LLM authorship and apply the batch's setting."""
+    log.info("LLM flags: %s", llm_flags.score_hit(worker_runtime(), hit_id))
+
+
+def score_due() -> None:
+    """Score text answers whose scoring job was lost."""
+    log.info("scored the answers of %d HITs", llm_flags.score_due(worker_runtime()))
+
+
 def run_sweeps() -> None:
     """Every sweep, in the order the scheduler enqueues them (for the system cron or by hand)."""
     rt = worker_runtime()
     done = sweeps.run_all(rt) | {"reviews": review_policies.review_due(rt),
                                  "notifications": notifications.deliver_due(rt),
+                                 "llm_scores": llm_flags.score_due(rt),
                                  "aggregations": consensus.aggregate_due(rt)}
     log.info("sweeps done: %s", done)

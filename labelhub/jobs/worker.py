@@ -41,7 +41,7 @@ from labelhub.settings import Settings
 
 # In this order on one queue: abandoning overdue assignments first lets expiry release their funds.
 SWEEPS = ("abandon_overdue", "auto_approve_due", "expire_due_hits", "review_due", "deliver_notifications",
-          "aggregate_due")
+          "score_due", "aggregate_due")
 FAILURE_TTL = 7 * 86400
 
 

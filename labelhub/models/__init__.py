@@ -26,11 +26,11 @@ from labelhub.models.notifications import (
 )
 from labelhub.models.payments import Bonus, LedgerAccount, LedgerEntry, LedgerTransaction
 from labelhub.models.qualifications import Qualification, QualificationRequest, QualificationType
-from labelhub.models.results import ConsensusLabel, WorkerScore
+from labelhub.models.results import AnswerFlag, ConsensusLabel, WorkerScore
 from labelhub.models.workers import WorkerBlock, WorkerMessage
 
 __all__ = [
-    "HIT", "AccessKey", "ApiToken", "Assignment", "AssignmentStatus", "Batch", "Bonus", "Comparator",
+    "HIT", "AccessKey", "AnswerFlag", "ApiToken", "Assignment", "AssignmentStatus", "Batch", "Bonus", "Comparator",
     "ConsensusLabel",
     "DeliveryStatus", "Event", "GuardedAction", "HITStatus", "HITType", "LedgerAccount", "LedgerEntry",
     "LedgerTransaction", "Marketplace", "NotificationDelivery", "NotificationSetting", "Qualification",

@@ -55,3 +55,22 @@ class WorkerScore(Base):
     # The quality rules' verdict at the last aggregation: {"action": ..., "reason": ...} or None.
     decision: Mapped[dict | None]
     updated_at: Mapped[datetime]
+
+
+class AnswerFlag(Base):
+    """The LLM-answer flag of one submitted text answer: probability, band and reasons in plain words."""
+
+    __tablename__ = "answer_flags"
+    __table_args__ = (Index("ix_answer_flags_batch_band", "batch_id", "band", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), unique=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    probability: Mapped[float] = mapped_column(Float)
+    band: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[list]
+    # Every piece of evidence: [{"family", "log_odds", "reason"}], for audits of a flag.
+    evidence: Mapped[list]
+    # What the batch's setting did about it: "held for review", "rejected"; None: nothing.
+    action: Mapped[str | None] = mapped_column(String(32))
+    scored_at: Mapped[datetime]

@@ -248,11 +248,16 @@ def reject(rt: Runtime, actor: Actor, assignment_public_id: str, *, feedback: st
     now = rt.clock()
     with rt.sessions.begin() as db:
         assignment = _assignment(db, actor, assignment_public_id, lock=True)
-        assignment.reject(feedback, now=now)
-        ledger.sync_hold(db, assignment.hit, now=now)
-        record_event(db, actor, "AssignmentRejected", entity="assignment", entity_id=assignment.public_id,
-                     hit=assignment.hit, now=now)
+        reject_locked(db, actor, assignment, feedback, now=now)
     return assignment
+
+
+def reject_locked(db: Session, actor: Actor, assignment: Assignment, feedback: str, *, now: datetime) -> None:
+    """Reject an assignment whose HIT's row lock the caller holds; its held cost is released."""
+    assignment.reject(feedback, now=now)
+    ledger.sync_hold(db, assignment.hit, now=now)
+    record_event(db, actor, "AssignmentRejected", entity="assignment", entity_id=assignment.public_id,
+                 hit=assignment.hit, now=now)
 
 
 def get_assignment(rt: Runtime, actor: Actor, assignment_public_id: str) -> Assignment:

@@ -29,9 +29,42 @@ from labelhub.services.common import record_event
 from labelhub.settings import MoneySettings
 from quality import OverlapPolicy, PolicyError, QualityPolicy
 
-KNOWN_FIELDS = ("method", "gold_share", "qualification_type_id", "rules", "overlap")
+KNOWN_FIELDS = ("method", "gold_share", "qualification_type_id", "rules", "overlap", "llm")
+LLM_ACTIONS = ("none", "review", "exclude", "downweight")
 MAX_GOLD_SHARE = 0.5
 AGGREGATE_JOB = "labelhub.jobs.aggregate_batch"
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """What an LLM flag (band high) does in this batch: ``none``; ``review`` (auto-approval waits
+    30 days, for the requester to decide); ``exclude`` (left out of the consensus); ``downweight``
+    (every text answer counts 1 - its probability in the consensus). ``auto_reject`` rejects
+    flagged answers and is off unless the requester turns it on. ``reference_field`` is the
+    batch data column holding reference LLM answers for an item (a text or a JSON list of texts)."""
+
+    action: str = "none"
+    auto_reject: bool = False
+    reference_field: str = "llm_reference"
+
+    @classmethod
+    def parse(cls, raw: Any, where: str, problems: dict[str, str]) -> LLMSettings:
+        if raw is None:
+            return cls()
+        if not isinstance(raw, Mapping):
+            problems[where] = "must be an object with action, auto_reject and reference_field"
+            return cls()
+        problems.update({f"{where}.{key}": "is not an LLM-flag setting" for key in raw
+                         if key not in ("action", "auto_reject", "reference_field")})
+        action, reject = raw.get("action", "none"), raw.get("auto_reject", False)
+        field_name = raw.get("reference_field", "llm_reference")
+        if action not in LLM_ACTIONS:
+            problems[f"{where}.action"] = f"must be one of: {', '.join(LLM_ACTIONS)}"
+        if not isinstance(reject, bool):
+            problems[f"{where}.auto_reject"] = "must be true or false"
+        if not isinstance(field_name, str) or not 1 <= len(field_name) <= 100:
+            problems[f"{where}.reference_field"] = "must be a column name of 1-100 characters"
+        return cls(action, reject, field_name)
 
 
 @dataclass(frozen=True)
@@ -47,6 +80,7 @@ class QualitySettings:
     qualification_type_id: str | None = None
     policy: QualityPolicy = field(default_factory=QualityPolicy)
     overlap: OverlapPolicy | None = None
+    llm: LLMSettings = field(default_factory=LLMSettings)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any] | None, *, where: str = "quality") -> QualitySettings:
@@ -70,10 +104,11 @@ class QualitySettings:
             problems[f"{where}.qualification_type_id"] = "must be a qualification type id"
         policy = _parse_policy(raw.get("rules"), f"{where}.rules", problems)
         overlap = _parse_overlap(raw.get("overlap"), f"{where}.overlap", problems)
+        llm = LLMSettings.parse(raw.get("llm"), f"{where}.llm", problems)
         if problems:
             raise InvalidInputError(problems, entity="batch")
         return cls(method=method, gold_share=share, qualification_type_id=type_id, policy=policy,
-                   overlap=overlap)
+                   overlap=overlap, llm=llm)
 
     @classmethod
     def stored(cls, raw: dict[str, Any] | None) -> QualitySettings:
@@ -86,7 +121,8 @@ class QualitySettings:
             "confidence_target": self.overlap.confidence_target}
         return {"method": self.method, "gold_share": self.gold_share,
                 "qualification_type_id": self.qualification_type_id, "rules": self.policy.to_dict(),
-                "overlap": overlap}
+                "overlap": overlap, "llm": {"action": self.llm.action, "auto_reject": self.llm.auto_reject,
+                                            "reference_field": self.llm.reference_field}}
 
     def effective_gold_share(self, rt: Runtime) -> float:
         return float(rt.settings.quality.gold_share) if self.gold_share is None else float(self.gold_share)

@@ -18,6 +18,7 @@ from labelhub.services.actors import Actor, require_requester
 from labelhub.services.batch_quality import QualitySettings, owned_batch
 from labelhub.services.batches import BatchProgress, progress_of
 from labelhub.services.common import Page, check_page_size, decode_cursor, encode_cursor, paginate
+from labelhub.services.llm_flags import LLMSummary, llm_summary
 from quality import accuracy_table
 
 COUNTS = ("n_answers", "expected_correct", "gold_answers", "gold_correct")
@@ -32,6 +33,7 @@ class BatchSummary:
     hits_with_consensus: int
     mean_confidence: float | None
     confident_hits: int  # at or above the overlap target (0.95 without dynamic overlap)
+    llm: LLMSummary
 
 
 def _summary(db: Session, batch: Batch) -> BatchSummary:
@@ -43,7 +45,7 @@ def _summary(db: Session, batch: Batch) -> BatchSummary:
         .where(ConsensusLabel.batch_id == batch.id)).one()
     gold = db.scalar(select(func.count(HIT.id)).where(HIT.batch_id == batch.id, HIT.is_gold))
     return BatchSummary(batch, progress_of(db, batch), int(gold or 0), settings, int(labelled),
-                        None if mean is None else float(mean), int(confident))
+                        None if mean is None else float(mean), int(confident), llm_summary(db, batch))
 
 
 def batch_summary(rt: Runtime, actor: Actor, batch_public_id: str) -> BatchSummary:

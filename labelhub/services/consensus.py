@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from aggregation import methods
 from aggregation.consensus import CATEGORICAL_SHAPES, Consensus, consensus
 from labelhub.errors import NotFoundError
-from labelhub.models import HIT, Assignment, AssignmentStatus, Batch
+from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch
 from labelhub.runtime import Runtime
 from labelhub.services.batch_quality import QualitySettings, batch_shape, request_aggregation
 from labelhub.services.gold import label_of
@@ -124,28 +124,43 @@ def _snapshot(rt: Runtime, batch_public_id: str, *, force: bool) -> Snapshot | N
             return None
         batch.needs_aggregation = False
         config = (batch.template or {}).get("config", {})
-        answers = _answers(db, batch, shape, config)
+        settings = QualitySettings.stored(batch.quality)
+        answers = _weigh_by_llm_flags(db, batch, settings, _answers(db, batch, shape, config))
         gold = {hit_id: label_of(batch, answer) for hit_id, answer in db.execute(
             select(HIT.id, HIT.gold_answer).where(HIT.batch_id == batch.id, HIT.is_gold)).tuples()}
-        return Snapshot(batch.id, batch.public_id, shape, QualitySettings.stored(batch.quality), answers,
-                        pd.Series(gold, dtype=object), config)
+        return Snapshot(batch.id, batch.public_id, shape, settings, answers, pd.Series(gold, dtype=object),
+                        config)
 
 
 def _answers(db: Session, batch: Batch, shape: str, config: dict[str, Any]) -> pd.DataFrame:
-    """Every counted answer of the batch as (task, worker, label, submitted_at, seconds), oldest first."""
+    """Every counted answer of the batch as (task, worker, label, submitted_at, seconds, assignment),
+    oldest first."""
     rows = db.execute(select(Assignment.hit_id, Assignment.worker_id, Assignment.answer, Assignment.signals,
-                             Assignment.accepted_at, Assignment.submitted_at)
+                             Assignment.accepted_at, Assignment.submitted_at, Assignment.id)
                       .join(HIT, HIT.id == Assignment.hit_id)
                       .where(HIT.batch_id == batch.id, Assignment.status.in_(COUNTED))
                       .order_by(Assignment.submitted_at, Assignment.id)).tuples().all()
     key = VALUE_KEYS.get(shape)
-    labels = [answer.get(key) if key else label_of(batch, answer) for _, _, answer, _, _, _ in rows]
-    seconds = [(signals or {}).get("time_on_page_ms", None) for _, _, _, signals, _, _ in rows]
+    labels = [answer.get(key) if key else label_of(batch, answer) for _, _, answer, *_ in rows]
+    seconds = [(signals or {}).get("time_on_page_ms", None) for _, _, _, signals, *_ in rows]
     seconds = [ms / 1000 if ms is not None else (submitted - accepted).total_seconds()
-               for ms, (_, _, _, _, accepted, submitted) in zip(seconds, rows, strict=True)]
+               for ms, (_, _, _, _, accepted, submitted, _) in zip(seconds, rows, strict=True)]
     return pd.DataFrame({"task": [r[0] for r in rows], "worker": [r[1] for r in rows],
                          "label": pd.Series(labels, dtype=object), "submitted_at": [r[5] for r in rows],
-                         "seconds": seconds})
+                         "seconds": seconds, "assignment": [r[6] for r in rows], "weight": 1.0})
+
+
+def _weigh_by_llm_flags(db: Session, batch: Batch, settings: QualitySettings, answers: pd.DataFrame) -> pd.DataFrame:
+    """Apply the batch's LLM setting to its text answers: drop the flagged ones (exclude) or weigh
+    each by 1 - its probability of being LLM-written (downweight)."""
+    if settings.llm.action not in ("exclude", "downweight") or answers.empty:
+        return answers
+    flags = {row.assignment_id: row for row in db.scalars(select(AnswerFlag).where(AnswerFlag.batch_id == batch.id))}
+    if settings.llm.action == "exclude":
+        flagged = [a for a, f in flags.items() if f.band == "high"]
+        return answers[~answers["assignment"].isin(flagged)].reset_index(drop=True)
+    probability = answers["assignment"].map({a: f.probability for a, f in flags.items()}).fillna(0.0)
+    return answers.assign(weight=1.0 - probability.to_numpy())
 
 
 def _compute(snapshot: Snapshot) -> Computed:
@@ -157,7 +172,8 @@ def _compute(snapshot: Snapshot) -> Computed:
         else None
     method = snapshot.settings.method
     uses_gold = gold is not None and len(gold) > 0 and (method == "auto" or methods.get(method).gold != "unused")
-    result = consensus(snapshot.shape, frame, method=method, gold=gold if uses_gold else None)
+    result = consensus(snapshot.shape, frame, method=method, gold=gold if uses_gold else None,
+                       weights=answers["weight"] if snapshot.shape == "text" else None)
     return Computed(result, _evidence(snapshot, result, gold))
 
 

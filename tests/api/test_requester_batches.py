@@ -128,3 +128,35 @@ def test_aggregate_now_and_requester_wide_scores(api, runtime, factory, requeste
 
 def test_workers_cannot_use_batch_endpoints(api, worker):
     api.get("/requester/batches", token=token(worker), expect=403)
+
+
+LLM_TEXT = ("Certainly! The council has approved the extension of the night bus network. Additionally, it is "
+            "important to note that the new routes begin in March. I hope this helps!")
+
+
+def test_llm_flags_and_the_batch_llm_setting_over_rest(api, runtime, factory, requester):
+    body = _body(task_type="free_text", config={"mode": "summarise", "source_field": "text", "min_length": 5},
+                 rows=[{"text": "Night buses will reach the northern suburbs in March."}],
+                 quality={"llm": {"action": "review"}})
+    created = api.post("/requester/batches", token=token(requester), json=body, expect=201)
+    assert created["quality"]["llm"] == {"action": "review", "auto_reject": False, "reference_field": "llm_reference"}
+    worker = factory.worker()
+    (listing,) = workers.available_hits(runtime, worker.actor).items
+    taken = assignments.accept(runtime, worker.actor, listing.hit.public_id)
+    assignments.submit(runtime, worker.actor, taken.public_id, {"text": LLM_TEXT},
+                       {"pastes": 1, "pasted_chars": len(LLM_TEXT)})
+
+    flags = api.get(f"/requester/batches/{created['batch_id']}/flags", token=token(requester),
+                    query={"band": ["high", "medium"]})["items"]
+    batch = api.get(f"/requester/batches/{created['batch_id']}", token=token(requester))
+    assert [(f["assignment_id"], f["band"], f["action"]) for f in flags] == \
+        [(taken.public_id, "high", "held for review")]
+    assert any("pasted from outside the page" in reason for reason in flags[0]["reasons"])
+    assert batch["llm"]["scored"] == 1 and batch["llm"]["flagged"] == 1
+    assert batch["llm"]["estimated_share"] == pytest.approx(flags[0]["probability"], abs=1e-3)
+    bad = api.get(f"/requester/batches/{created['batch_id']}/flags", token=token(requester),
+                  query={"band": "severe"}, expect=400)
+    assert "band" in str(bad["error"]["fields"])
+    refused = api.put(f"/requester/batches/{created['batch_id']}/quality", token=token(requester),
+                      json={"llm": {"action": "delete"}}, expect=400)
+    assert "quality.llm.action" in refused["error"]["fields"] or "llm.action" in str(refused["error"]["fields"])

@@ -185,7 +185,7 @@ def test_annotator_is_completed_for_real(open_page, runtime, factory, screenshot
         done = db.scalars(select(Assignment).where(Assignment.worker_id == worker.actor.id)).one()
     assert done.status is AssignmentStatus.SUBMITTED
     assert accepted(done.answer), done.answer
-    assert done.signals["version"] == 1 and done.signals["time_on_page_ms"] > 0
+    assert done.signals["version"] == 2 and done.signals["time_on_page_ms"] > 0
     if kind == "free_text":
         assert done.signals["pastes"] == 1 and done.signals["keystrokes"] >= 30
 
