@@ -90,7 +90,7 @@ def responses(endpoint: Endpoint) -> dict[str, Any]:
     for status in filter(None, (endpoint.status, endpoint.replay_status)):
         out[str(status)] = {"description": SUCCESS[status]}
         if endpoint.response is not None:
-            out[str(status)]["content"] = {"application/json": {"schema": endpoint.response}}
+            out[str(status)]["content"] = {endpoint.media_type: {"schema": endpoint.response}}
     for status, description in ERRORS.items():
         if endpoint.role is not None or status in ("400", "default"):
             out[status] = {"description": description,

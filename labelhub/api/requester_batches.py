@@ -10,6 +10,7 @@ from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
 from labelhub.services import batch_quality, batch_results, batches, gold, llm_flags
 from labelhub.services.actors import Actor
+from quality import plots
 
 routes = Routes(tag="Requester: batches and quality", prefix="/requester", role="requester")
 
@@ -93,3 +94,41 @@ def mark_gold(actor: Actor, hit_id: str, body: dict[str, Any]) -> dict[str, Any]
 @routes.delete("/hits/<hit_id>/gold", summary="Make a gold HIT an ordinary one again", response=ref("HIT"))
 def clear_gold(actor: Actor, hit_id: str) -> dict[str, Any]:
     return serializers.hit(gold.clear_gold(runtime(), actor, hit_id))
+
+
+SVG = {"type": "string", "description": "an SVG document"}
+
+
+@routes.get("/batches/<batch_id>/plots/workers.svg", summary="Plot: each worker's accuracy with its 95% interval "
+            "(one page of workers)", query=schemas.PAGE, response=SVG, media_type="image/svg+xml")
+def plot_workers(actor: Actor, batch_id: str, query: dict[str, Any]) -> str:
+    rt = runtime()
+    found = batch_results.batch_worker_scores(rt, actor, batch_id, cursor=query.get("cursor"), limit=query["limit"])
+    rule = batch_results.batch_summary(rt, actor, batch_id).settings.policy.accuracy
+    return plots.accuracy_svg([plots.AccuracyRow(
+        v.worker_id, v.scores["accuracy"], v.scores["accuracy_low"], v.scores["accuracy_high"], v.scores["answers"],
+        v.decision is not None) for v in found.items], title=f"Worker accuracy, batch {batch_id}",
+        threshold=None if rule is None else rule.threshold / 100)
+
+
+@routes.get("/batches/<batch_id>/plots/confusion.svg", summary="Plot: a worker's confusion matrix, or the crowd's",
+            query=schemas.CONFUSION_QUERY, response=SVG, media_type="image/svg+xml")
+def plot_confusion(actor: Actor, batch_id: str, query: dict[str, Any]) -> str:
+    worker = query.get("worker_id")
+    found = batch_results.confusion(runtime(), actor, batch_id, worker)
+    who = f"worker {worker}" if worker else "all workers"
+    return plots.confusion_svg(found.classes, found.matrix,
+                               title=f"Confusion matrix of {who} ({found.answers:,} answers), batch {batch_id}")
+
+
+@routes.get("/batches/<batch_id>/plots/progress.svg", summary="Plot: assignments by state and HITs by consensus "
+            "confidence", response=SVG, media_type="image/svg+xml")
+def plot_progress(actor: Actor, batch_id: str) -> str:
+    summary, confidences = batch_results.consensus_confidences(runtime(), actor, batch_id)
+    p = summary.progress
+    parts = [("approved", p.assignments_approved), ("submitted", p.assignments_submitted),
+             ("pending", p.assignments_pending), ("rejected", p.assignments_rejected),
+             ("open", p.assignments_open)]
+    target = summary.settings.overlap.confidence_target if summary.settings.overlap else None
+    return plots.progress_svg([(name, count, plots.PROGRESS_COLOURS[name]) for name, count in parts],
+                              confidences, title=f"Progress of batch {summary.batch.name}", target=target)

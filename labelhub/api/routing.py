@@ -42,6 +42,7 @@ class Endpoint:
     response: Mapping[str, Any] | None = None
     status: int = 200
     replay_status: int | None = None
+    media_type: str = "application/json"  # other types (image/svg+xml) are returned as the view's text
 
     @property
     def name(self) -> str:
@@ -64,6 +65,8 @@ class Endpoint:
         if self.body is not None:
             arguments["body"] = inputs.parse_body(self.body)
         result = self.view(**arguments)
+        if self.media_type != "application/json":
+            return current_app.response_class(result, mimetype=self.media_type), self.status
         return result if isinstance(result, tuple) else (result, self.status)
 
 

@@ -183,6 +183,8 @@ CREATE_BATCH = obj({
 }, "name", "task_type", "config", "rows", "lifetime_seconds", "title", "description", "reward",
     "assignment_duration_seconds")
 CONSENSUS_QUERY = paged(below={"type": "number", "description": "only HITs whose confidence is below this"})
+CONFUSION_QUERY = obj({"worker_id": {"type": "string", "description": "a worker of the batch; without it, "
+                                     "the crowd's matrix"}})
 FLAGS_QUERY = paged(band=statuses(["low", "medium", "high"]),
                     min_probability={"type": "number", "minimum": 0, "maximum": 1})
 GOLD = obj({"answer": OBJECT | {"description": "the known answer, as a worker would submit it"}}, "answer")

@@ -21,8 +21,8 @@ from labelhub.models import Qualification as QualificationModel
 from labelhub.money import format_amount
 from labelhub.services.batch_results import BatchSummary, ConsensusView, WorkerScoreView
 from labelhub.services.common import Page
-from labelhub.services.llm_flags import FlagView
 from labelhub.services.ledger import Balance
+from labelhub.services.llm_flags import FlagView
 from labelhub.services.payments import BonusView, Earnings
 from labelhub.services.qualifications import TypeView
 from labelhub.services.workers import BlockView, HITListing, NotifyFailure

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from labelhub.errors import NotFoundError
 from labelhub.models import HIT, Batch, ConsensusLabel, Worker, WorkerScore
 from labelhub.runtime import Runtime
 from labelhub.services.actors import Actor, require_requester
@@ -162,3 +164,42 @@ def requester_worker_scores(rt: Runtime, actor: Actor, *, cursor: str | None = N
     table = _table(shown)
     views = [WorkerScoreView(row.public_id, int(row.batches), _scores(table, i)) for i, row in enumerate(shown)]
     return Page(views, encode_cursor(shown[-1].worker_id) if len(rows) > limit else None)
+
+
+@dataclass(frozen=True)
+class Confusion:
+    classes: list[str]
+    matrix: list[list[float]]
+    answers: int
+
+
+def confusion(rt: Runtime, actor: Actor, batch_public_id: str, worker_public_id: str | None = None) -> Confusion:
+    """A worker's confusion matrix in the batch, or without ``worker_public_id`` the crowd's: every
+    worker's matrix weighted by their answers, columns renormalised. Raises NotFoundError when there
+    is none (no single-label answers aggregated yet, or the worker has none in this batch)."""
+    require_requester(actor)
+    with rt.sessions() as db:
+        batch = owned_batch(db, actor, batch_public_id)
+        stmt = select(WorkerScore).where(WorkerScore.batch_id == batch.id)
+        if worker_public_id is not None:
+            stmt = stmt.join(Worker, Worker.id == WorkerScore.worker_id).where(Worker.public_id == worker_public_id)
+        rows = [row for row in db.scalars(stmt) if row.confusion]  # a JSON null is not SQL NULL
+    if not rows:
+        who = f"worker {worker_public_id}" if worker_public_id else "any worker"
+        raise NotFoundError(f"Batch {batch_public_id} has no confusion matrix for {who}: none aggregated yet, or "
+                            "the batch's method keeps none (Dawid-Skene methods do)", entity="worker")
+    classes = rows[0].confusion["classes"]
+    total = sum(np.asarray(row.confusion["matrix"]) * row.n_answers for row in rows
+                if row.confusion["classes"] == classes)
+    columns = total.sum(axis=0, keepdims=True)
+    matrix = np.divide(total, columns, out=np.zeros_like(total), where=columns > 0)
+    return Confusion(classes, matrix.round(6).tolist(), sum(row.n_answers for row in rows))
+
+
+def consensus_confidences(rt: Runtime, actor: Actor, batch_public_id: str) -> tuple[BatchSummary, list[float]]:
+    """The batch summary and the confidence of every consensus label (for the progress plot)."""
+    require_requester(actor)
+    with rt.sessions() as db:
+        batch = owned_batch(db, actor, batch_public_id)
+        values = list(db.scalars(select(ConsensusLabel.confidence).where(ConsensusLabel.batch_id == batch.id)))
+        return _summary(db, batch), values

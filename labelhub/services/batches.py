@@ -160,6 +160,7 @@ class BatchProgress:
     assignments_rejected: int
     assignments_pending: int
     hits_reviewable: int
+    assignments_open: int  # slots nobody has taken (of HITs still open or long expired alike)
 
 
 def progress_of(db: Session, batch: Batch) -> BatchProgress:
@@ -169,6 +170,8 @@ def progress_of(db: Session, batch: Batch) -> BatchProgress:
         func.coalesce(func.sum(HIT.approved_count), 0), func.coalesce(func.sum(HIT.rejected_count), 0),
         func.coalesce(func.sum(HIT.pending_count), 0),
         func.count(HIT.id).filter(HIT.status.in_((HITStatus.REVIEWABLE, HITStatus.REVIEWING))),
+        func.coalesce(func.sum(HIT.max_assignments - HIT.pending_count - HIT.submitted_count - HIT.approved_count
+                               - HIT.rejected_count), 0),
     ).where(HIT.batch_id == batch.id)).one()
     return BatchProgress(batch, *(int(v) for v in row))
 

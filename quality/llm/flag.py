@@ -33,7 +33,7 @@ BEHAVIOUR = {
     "pasted_outside_most": 4.0,  # >= 80% of the answer pasted from outside the task page
     "pasted_outside_half": 2.5,  # >= 50%
     "pasted_outside_some": 1.0,  # >= 25%
-    "typed_too_fast": 3.0,  # >= 900 typed characters per minute of typing: a script, not a person
+    "typed_too_fast": 3.0,  # >= 1,200 typed characters a minute of typing: a script, not a person
     "appeared_untyped": 2.0,  # the text arrived without typing or pasting (an extension or a script)
     "paste_after_return": 1.0,  # pasted within 10 s of coming back to the page
     "typed_by_hand": -1.0,  # >= 90% typed at 100-700 characters a minute with corrections
@@ -41,7 +41,7 @@ BEHAVIOUR = {
     "near_another_answer": 1.0,  # >= 0.6
     "style_drift": 1.0,  # written unlike the worker's earlier answers (mean |z| >= 3)
 }
-FAST_TYPING_CPM = 900
+FAST_TYPING_CPM = 1200  # 240 words a minute: past the fastest typists, so a script or an autotyper
 HUMAN_TYPING_CPM = (100, 700)
 MIN_CHARS_FOR_SIMILARITY = 80
 MEDIUM = 0.5

@@ -160,3 +160,23 @@ def test_llm_flags_and_the_batch_llm_setting_over_rest(api, runtime, factory, re
     refused = api.put(f"/requester/batches/{created['batch_id']}/quality", token=token(requester),
                       json={"llm": {"action": "delete"}}, expect=400)
     assert "quality.llm.action" in refused["error"]["fields"] or "llm.action" in str(refused["error"]["fields"])
+
+
+def test_plots_are_svg_documents_of_the_batch(api, runtime, factory, requester):
+    created = api.post("/requester/batches", token=token(requester), json=_body(quality={"method": "ds"}),
+                       expect=201)
+    first, second = factory.worker(), factory.worker()
+    _answer_all(runtime, first, "positive")
+    _answer_all(runtime, second, "negative")
+    path = f"/requester/batches/{created['batch_id']}/plots"
+    response = api.client.get(f"/api/v1{path}/workers.svg", headers={"Authorization": f"Bearer {token(requester)}"})
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert svg.startswith("<svg") and first.actor.public_id in svg and "4 answers" in svg
+    crowd = api.client.get(f"/api/v1{path}/confusion.svg", headers={"Authorization": f"Bearer {token(requester)}"})
+    assert crowd.status_code == 200 and "true label" in crowd.get_data(as_text=True)
+    progress = api.client.get(f"/api/v1{path}/progress.svg", headers={"Authorization": f"Bearer {token(requester)}"})
+    assert "submitted 8" in progress.get_data(as_text=True)
+    missing = api.get(f"{path}/confusion.svg", token=token(requester), query={"worker_id": "NOBODY"}, expect=404)
+    assert "no confusion matrix for worker NOBODY" in missing["error"]["message"]
+    api.get(f"{path}/workers.svg", token=token(factory.requester()), expect=403)

@@ -46,10 +46,10 @@ def test_typing_pasting_and_quoting_are_told_apart(open_page, runtime, factory):
                        {"mode": "summarise", "min_length": 20, "max_length": 600}, [{"text": SUMMARY_SOURCE}])
 
     page, box, typed = _work(open_page, runtime, factory, "typist")
-    page.keyboard.type("night buses go north frm", delay=60)
+    page.keyboard.type("night buses go north frm", delay=120)
     for _ in range(3):
         page.keyboard.press("Backspace")
-    page.keyboard.type("rom march, a parking levy pays", delay=60)
+    page.keyboard.type("rom march, a parking levy pays", delay=120)
     _submit(page)
 
     page, box, pasted = _work(open_page, runtime, factory, "paster")
