@@ -17,7 +17,6 @@ Running it twice in a row changes nothing: without new answers the second run re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,8 +29,10 @@ from aggregation.consensus import CATEGORICAL_SHAPES, Consensus, consensus
 from labelhub.errors import NotFoundError
 from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch
 from labelhub.runtime import Runtime
+from labelhub.services import quality_feed
 from labelhub.services.batch_quality import QualitySettings, batch_shape, request_aggregation
 from labelhub.services.gold import label_of
+from labelhub.services.quality_feed import Computed, Outcome, Snapshot
 from quality import independence_p, longest_run, median_seconds, separation, worker_counts
 
 TRIGGERS = frozenset({"AssignmentSubmitted", "AssignmentRejected"})
@@ -48,41 +49,6 @@ def queue_aggregation(db: Session, action: str, *, hit: HIT) -> None:
         request_aggregation(db, batch)
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """What the aggregation reads, taken in one transaction."""
-
-    batch_id: int
-    batch_public_id: str
-    shape: str
-    settings: QualitySettings
-    answers: pd.DataFrame  # task (HIT id), worker (worker id), label, submitted_at, seconds
-    gold: pd.Series  # gold label by HIT id
-    config: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Computed:
-    result: Consensus | None  # None when the batch has no answers yet
-    evidence: pd.DataFrame  # per worker: counts, separation, longest run, median seconds, confusion
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one run did (logged by the job, returned to the CLI and tests)."""
-
-    batch_id: str
-    ran: bool
-    answers: int = 0
-    hits: int = 0
-    workers: int = 0
-    method: str | None = None
-    extended: int = 0
-    reduced: int = 0
-    decisions: int = 0
-    error: str | None = None
-
-
 def aggregate_batch(rt: Runtime, batch_public_id: str, *, force: bool = False) -> Outcome:
     """Aggregate the batch if it has answers the last run did not see (always, with ``force``).
 
@@ -90,8 +56,6 @@ def aggregate_batch(rt: Runtime, batch_public_id: str, *, force: bool = False) -
     (``aggregation_error``); any other failure marks the batch for the next run and propagates (rq
     retries it). Raises NotFoundError for an unknown batch.
     """
-    from labelhub.services import quality_feed  # it uses this module's Snapshot and Computed
-
     snapshot = _snapshot(rt, batch_public_id, force=force)
     if snapshot is None:
         return Outcome(batch_public_id, ran=False)

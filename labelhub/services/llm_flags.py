@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,6 +34,7 @@ ANSWERED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentSta
 REVIEW_WINDOW = timedelta(days=30)  # MTurk's longest auto-approval delay
 EARLIER_ANSWERS = 20
 BANDS = ("low", "medium", "high")
+TEXT_KINDS = ("free_text", "survey")  # the task types whose answers can hold free text
 
 
 def answer_text(batch: Batch, answer: dict[str, Any] | None) -> str | None:
@@ -186,7 +187,7 @@ def score_due(rt: Runtime, *, limit: int = 500) -> int:
     """Score the HITs of text batches with an answer that has no flag yet (a lost job). Returns how
     many HITs were scored."""
     with rt.sessions() as db:
-        batches = [b for b in db.scalars(select(Batch)) if takes_text(b)]
+        batches = [b for b in db.scalars(select(Batch).where(Batch.template_kind.in_(TEXT_KINDS))) if takes_text(b)]
         if not batches:
             return 0
         due = db.scalars(select(HIT.public_id).join(Assignment, Assignment.hit_id == HIT.id)

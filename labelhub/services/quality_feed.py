@@ -11,6 +11,7 @@ row: a requester who re-grants a qualification by hand is not overruled at the n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from aggregation.consensus import Consensus
 from labelhub.errors import InsufficientFundsError, InvalidStateError
 from labelhub.models import (
     HIT,
@@ -36,11 +38,45 @@ from labelhub.runtime import Runtime
 from labelhub.services.actors import Actor, system_actor
 from labelhub.services.batch_quality import QualitySettings
 from labelhub.services.common import record_event
-from labelhub.services.consensus import Computed, Outcome, Snapshot
 from labelhub.services.hits import add_assignments_locked, remove_open_assignments_locked
 from quality import Decision, OverlapPolicy, accuracy_table, combine
 
 MAX_REASON = 1024
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the aggregation reads, taken in one transaction."""
+
+    batch_id: int
+    batch_public_id: str
+    shape: str
+    settings: QualitySettings
+    answers: pd.DataFrame  # task (HIT id), worker (worker id), label, submitted_at, seconds
+    gold: pd.Series  # gold label by HIT id
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Computed:
+    result: Consensus | None  # None when the batch has no answers yet
+    evidence: pd.DataFrame  # per worker: counts, separation, longest run, median seconds, confusion
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run did (logged by the job, returned to the CLI and tests)."""
+
+    batch_id: str
+    ran: bool
+    answers: int = 0
+    hits: int = 0
+    workers: int = 0
+    method: str | None = None
+    extended: int = 0
+    reduced: int = 0
+    decisions: int = 0
+    error: str | None = None
 
 
 def plain(value: Any) -> Any:
