@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from crowd_simulation import simulate
-
-from labelhub.cli import main
 
 # auto fits crowd-kit's Wawa, which predates scikit-learn 1.7's estimator tags; the warning is theirs.
 pytestmark = pytest.mark.filterwarnings("ignore:.*__sklearn_tags__:DeprecationWarning")
 
 
 @pytest.fixture
-def run(tmp_path):
-    """Run the command in-process with no configuration and a database URL that cannot work."""
-    env = {key: None for key in os.environ if key.startswith("LABELHUB_")}
-    env |= {"LABELHUB_CONFIG": str(tmp_path / "absent.toml"),
-            "LABELHUB_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/nothing"}
-
-    def invoke(*args):
-        return CliRunner().invoke(main, ["aggregate", *map(str, args)], env=env, catch_exceptions=False)
-    return invoke
+def run(offline_cli):
+    return lambda *args: offline_cli("aggregate", *args)
 
 
 @pytest.fixture

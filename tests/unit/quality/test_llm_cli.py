@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from labelhub.cli import main
 from quality.llm import TextModel
 
 LLM = ("Certainly! Here is a concise summary: the council has approved the extension of night buses. "
@@ -17,15 +13,8 @@ HUMAN = "buses at night go north now, from march i think"
 
 
 @pytest.fixture
-def run(tmp_path):
-    """The command in-process with no configuration and a database URL that cannot work."""
-    env = {key: None for key in os.environ if key.startswith("LABELHUB_")}
-    env |= {"LABELHUB_CONFIG": str(tmp_path / "absent.toml"),
-            "LABELHUB_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/nothing"}
-
-    def invoke(*args):
-        return CliRunner().invoke(main, [*map(str, args)], env=env, catch_exceptions=False)
-    return invoke
+def run(offline_cli):
+    return offline_cli
 
 
 def test_llm_check_adds_probability_band_and_reasons(run, tmp_path):
