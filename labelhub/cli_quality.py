@@ -51,7 +51,7 @@ def train_llm_model(datasets: str | None, output: str | None) -> None:
     click.echo(f"Training on {len(texts):,} texts ({int(texts['label'].sum()):,} LLM-written) from "
                f"{', '.join(sorted(texts['set'].unique()))}", err=True)
     folds = 5
-    with click.progressbar(length=folds + 1, label="Fitting (5 folds by prompt, then all)", file=sys.stderr) as bar:
+    with click.progressbar(length=folds, label="Fitting 5 folds split by prompt", file=sys.stderr) as bar:
         model = train(texts["text"].tolist(), texts["label"].to_numpy(), texts["group"].tolist(),
                       texts["set"].tolist(), folds=folds, progress=bar.update)
     model.save(target)

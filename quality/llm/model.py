@@ -7,8 +7,8 @@ weights, the style measures' scaling and weights, the Platt calibration and the 
 The threshold is the operating point: the probability at or above which an answer is flagged. It
 is set from out-of-fold scores (folds split by prompt, never the same prompt in training and
 scoring) as the highest, over the training sets, of the 99.5th percentile of human answers'
-probabilities: each set's human answers were flagged at most 0.5% of the time before the final
-fit, which leaves a margin under the 1% the project promises.
+probabilities: each set's human answers were flagged at most 0.5% of the time by the fold models,
+which leaves a margin under the 1% the project promises.
 """
 
 from __future__ import annotations
@@ -108,34 +108,46 @@ def _fit(features: sp.csr_matrix, labels: np.ndarray) -> Any:
     return LogisticRegression(C=REGULARISATION_C, max_iter=5000).fit(features, labels)
 
 
-def out_of_fold(texts: Sequence[str], labels: np.ndarray, groups: Sequence[Any], *, folds: int = 5,
-                progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """Raw decisions for every text from models that never saw its group (prompt)."""
+def fold_models(texts: Sequence[str], labels: np.ndarray, groups: Sequence[Any], *, folds: int = 5,
+                progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Fit one model per fold (folds split by ``groups``, i.e. prompts). Returns every text's raw
+    decision from the model that never saw its prompt, and the fold models' average as weights on
+    the hashed n-grams and the raw (unscaled) style measures, with its intercept."""
     from sklearn.model_selection import GroupKFold
 
     styles = style_matrix(texts)
     chars = _hasher().transform(texts)
     scores = np.zeros(len(texts))
+    weights, intercepts = [], []
     for train_rows, test_rows in GroupKFold(n_splits=folds).split(styles, labels, groups):
         mean, scale = styles[train_rows].mean(axis=0), styles[train_rows].std(axis=0) + 1e-9
-        block = sp.csr_matrix((styles - mean) / scale * STYLE_WEIGHT)
-        features = sp.hstack([chars, block], format="csr")
+        features = sp.hstack([chars, sp.csr_matrix((styles - mean) / scale * STYLE_WEIGHT)], format="csr")
         model = _fit(features[train_rows], labels[train_rows])
         scores[test_rows] = model.decision_function(features[test_rows])
+        coef = model.coef_.ravel()
+        raw_style = coef[HASH_FEATURES:] * STYLE_WEIGHT / scale
+        weights.append(np.concatenate([coef[:HASH_FEATURES], raw_style]))
+        intercepts.append(float(model.intercept_[0]) - float(raw_style @ mean))
         if progress:
             progress(1)
-    return scores
+    return scores, np.mean(weights, axis=0), float(np.mean(intercepts))
 
 
 def train(texts: Sequence[str], labels: Sequence[int], groups: Sequence[Any], sets: Sequence[str], *,
           folds: int = 5, progress: Callable[[int], None] | None = None) -> TextModel:
     """Fit the text model on ``texts`` (label 1 = LLM-written); ``groups`` are prompts (the folds
     never split one), ``sets`` name each text's data set (the threshold holds on each).
-    ``progress(1)`` is called after each of ``folds + 1`` fits."""
+
+    The model is the average of the fold models, not a refit on everything: the out-of-fold
+    scores that set the calibration and the threshold then come from models like the one shipped
+    (a refit on all texts is more confident than its folds, and flagged 1.1% of TruthfulQA's human
+    answers at a threshold meant for 0.5%; the average flagged 0.86%). ``progress(1)`` is called
+    after each fold.
+    """
     from sklearn.linear_model import LogisticRegression
 
     y, names = np.asarray(labels, dtype=int), np.asarray(sets)
-    oof = out_of_fold(texts, y, groups, folds=folds, progress=progress)
+    oof, weights, intercept = fold_models(texts, y, groups, folds=folds, progress=progress)
     platt = LogisticRegression(C=1e6).fit(oof.reshape(-1, 1), y)
     a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     calibrated = expit(a * oof + b)
@@ -143,15 +155,12 @@ def train(texts: Sequence[str], labels: Sequence[int], groups: Sequence[Any], se
                     for s in np.unique(names))
     styles = style_matrix(texts)
     mean, scale = styles.mean(axis=0), styles.std(axis=0) + 1e-9
-    final = _fit(_features(texts, mean, scale), y)
-    if progress:
-        progress(1)
-    coef = final.coef_.ravel()
+    raw_style = weights[HASH_FEATURES:]
     metadata = {"texts": len(y), "llm_texts": int(y.sum()), "sets": sorted(set(names.tolist())),
                 "folds": folds, "human_quantile": HUMAN_QUANTILE,
                 "reference_logit": reference_logit(texts, y, groups)}
-    return TextModel(coef[:HASH_FEATURES].astype(np.float32), mean, scale, coef[HASH_FEATURES:],
-                     float(final.intercept_[0]), (a, b), threshold, metadata)
+    return TextModel(weights[:HASH_FEATURES].astype(np.float32), mean, scale, raw_style * scale / STYLE_WEIGHT,
+                     intercept + float(raw_style @ mean), (a, b), threshold, metadata)
 
 
 def reference_pairs(texts: Sequence[str], labels: np.ndarray, groups: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
