@@ -169,3 +169,11 @@ def test_score_frame_names_a_bad_telemetry_value(column, value, message):
 def test_score_frame_needs_a_text_column():
     with pytest.raises(ValueError, match="missing column text"):
         score_frame(pd.DataFrame({"answer": ["hello"]}))
+
+
+def test_training_is_reproducible():
+    texts, labels, groups, sets = _corpus(n=30, seed=3)
+    first, second = train(texts, labels, groups, sets, folds=3), train(texts, labels, groups, sets, folds=3)
+    assert np.array_equal(first.char_coef, second.char_coef) and np.array_equal(first.style_coef, second.style_coef)
+    assert (first.intercept, first.calibration, first.threshold) == (second.intercept, second.calibration,
+                                                                     second.threshold)
