@@ -78,8 +78,13 @@ def hit_listing(listing: HITListing) -> dict[str, Any]:
 
 
 def hit_preview(found: HIT) -> dict[str, Any]:
-    """What a worker sees before accepting: never the requester's annotation or counters."""
-    return _hit_summary(found) | {"question": found.question, "answer_schema": found.answer_schema}
+    """What a worker sees before accepting: never the requester's annotation or counters. A gold HIT
+    shows at most one open assignment, as an ordinary HIT near its end would: its many slots (one
+    per worker it checks) would otherwise give it away."""
+    shown = _hit_summary(found)
+    if found.is_gold:
+        shown["assignments_available"] = min(found.available_count, 1)
+    return shown | {"question": found.question, "answer_schema": found.answer_schema}
 
 
 def assignment(found: Assignment, *, worker_id: str | None = None) -> dict[str, Any]:

@@ -180,3 +180,17 @@ def test_plots_are_svg_documents_of_the_batch(api, runtime, factory, requester):
     missing = api.get(f"{path}/confusion.svg", token=token(requester), query={"worker_id": "NOBODY"}, expect=404)
     assert "no confusion matrix for worker NOBODY" in missing["error"]["message"]
     api.get(f"{path}/workers.svg", token=token(factory.requester()), expect=403)
+
+
+def test_a_gold_hit_looks_like_any_other_to_the_worker_holding_it(api, runtime, factory, requester):
+    runtime.random = lambda: 0.0  # the next accept in the batch hands out gold
+    body = _body(quality={"method": "MajorityVote", "gold_share": 0.5}, gold_assignments=9)
+    api.post("/requester/batches", token=token(requester), json=body, expect=201)
+    worker = factory.worker()
+    listed = api.get("/worker/hits", token=token(worker))["items"]
+    assert len(listed) == 4  # the gold HIT is never listed
+    taken = api.post(f"/worker/hits/{listed[0]['hit_id']}/accept", token=token(worker), expect=201)
+    seen = api.get(f"/worker/hits/{taken['hit_id']}", token=token(worker))
+    assert taken["hit_id"] not in {h["hit_id"] for h in listed}  # it was the gold one
+    assert seen["assignments_available"] == 1 and set(seen) == set(listed[0]) - {"can_preview", "can_accept"} \
+        | {"question", "answer_schema"}
