@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", help="folder of the text sets (<set>/texts.csv)")
     parser.add_argument("--replays", type=int, default=15, help="answers replayed per mode (0: no browser)")
     parser.add_argument("--typed-chars", type=int, default=160, help="characters typed per typed replay")
+    parser.add_argument("--only-replays", action="store_true",
+                        help="train only the model the replays use (the first HC3 fold) and replay")
     args = parser.parse_args(argv)
     root = _datasets(args.datasets)
     if not root.is_dir():
@@ -207,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
 
     everything = read_text_sets(root)
     frames = {name: part.reset_index(drop=True) for name, part in everything.groupby("set")}
+    if args.only_replays:
+        _replay(first_fold(frames["hc3_en_subset"]), args)
+        return 0
     steps = FOLDS * len(frames) + len(frames) * (len(frames) - 1) + len(frames) * len(FAMILIES)
     bar = tqdm(total=steps, desc="training and scoring", unit="fit", file=sys.stderr)
     results, alone, fold_models = {}, {}, {}
@@ -227,12 +232,24 @@ def main(argv: list[str] | None = None) -> int:
     print_families(alone, scored)
     print_cross(crossed)
     if args.replays:
-        spec = importlib.util.spec_from_file_location("llm_replay", _HERE / "llm_replay.py")
-        replay = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(replay)
-        model, test = fold_models["hc3_en_subset"][0]
-        replay.replay_modes(model, test, count=args.replays, typed_chars=args.typed_chars)
+        _replay(fold_models["hc3_en_subset"][0], args)
     return 0
+
+
+def first_fold(frame: pd.DataFrame) -> tuple[TextModel, pd.DataFrame]:
+    """The model of the first fold by prompt and its test rows, as ``within_set`` makes them."""
+    train_rows, test_rows = next(GroupKFold(FOLDS).split(frame, frame["label"], frame["group"]))
+    part = frame.iloc[train_rows]
+    model = train(part["text"].tolist(), part["label"].to_numpy(), part["group"].tolist(), part["set"].tolist())
+    return model, frame.iloc[test_rows]
+
+
+def _replay(fold: tuple[TextModel, pd.DataFrame], args: argparse.Namespace) -> None:
+    spec = importlib.util.spec_from_file_location("llm_replay", _HERE / "llm_replay.py")
+    replay = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(replay)
+    model, test = fold
+    replay.replay_modes(model, test, count=args.replays, typed_chars=args.typed_chars)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from quality.llm.text import BOILERPLATE as BOILERPLATE_PHRASES
 from quality.llm.text import artefacts, similarity, style_drift
 
 BEHAVIOUR = {
-    "pasted_outside_most": 4.0,  # >= 80% of the answer pasted from outside the task page
+    "pasted_outside_most": 5.0,  # >= 80% of the answer pasted from outside the task page
     "pasted_outside_half": 2.5,  # >= 50%
     "pasted_outside_some": 1.0,  # >= 25%
     "typed_too_fast": 3.0,  # >= 1,200 typed characters a minute of typing: a script, not a person
@@ -110,7 +110,8 @@ def behaviour_evidence(text: str, signals: Mapping[str, int | None] | None) -> l
     if _count(signals, "pastes_after_return") and share >= 0.25:
         found.append(Evidence("behaviour", BEHAVIOUR["paste_after_return"],
                               "pasted right after coming back to the page"))
-    if _count(signals, "pasted_chars") == 0 and typed < 0.5 * length and length >= 50:
+    recorded_typing = ("typed_chars" in signals or "keystrokes" in signals) and "time_on_page_ms" in signals
+    if recorded_typing and _count(signals, "pasted_chars") == 0 and typed < 0.5 * length and length >= 50:
         found.append(Evidence("behaviour", BEHAVIOUR["appeared_untyped"],
                               f"{length - typed:,} characters appeared without typing or pasting"))
     low, high = HUMAN_TYPING_CPM

@@ -82,8 +82,9 @@ def test_typing_faster_than_a_person_and_typing_by_hand_are_told_apart():
 
 
 def test_text_that_appears_without_typing_or_pasting_is_evidence():
-    (evidence,) = behaviour_evidence("z" * 200, _signals(typed_chars=3))
+    (evidence,) = behaviour_evidence("z" * 200, _signals(typed_chars=3, time_on_page_ms=9000))
     assert evidence.reason == "197 characters appeared without typing or pasting"
+    assert behaviour_evidence("z" * 200, {"pastes": 0}) == []  # an API client that recorded no typing
 
 
 def test_shipped_model_loads_and_separates_an_llm_answer_from_a_crowd_answer():
