@@ -10,25 +10,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from labelhub.errors import (
-    AuthenticationError,
-    ConflictError,
     DomainError,
-    InsufficientFundsError,
     InvalidInputError,
-    InvalidStateError,
-    NotFoundError,
-    PermissionDeniedError,
 )
+from labelhub.http_status import status_of
 
-HTTP_STATUS: dict[type[DomainError], int] = {
-    InvalidInputError: 400,
-    AuthenticationError: 401,
-    InsufficientFundsError: 402,
-    PermissionDeniedError: 403,
-    NotFoundError: 404,
-    InvalidStateError: 409,
-    ConflictError: 409,
-}
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
               500: "internal_error"}
 
@@ -43,7 +29,7 @@ def error_response(status: int, code: str, message: str, fields: dict[str, str] 
 
 
 def domain_error(exc: DomainError) -> Response:
-    status = next((s for kind, s in HTTP_STATUS.items() if isinstance(exc, kind)), 400)
+    status = status_of(exc)
     fields = exc.fields if isinstance(exc, InvalidInputError) else None
     response = error_response(status, exc.code, exc.message, fields)
     if status == 401:

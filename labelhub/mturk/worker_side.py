@@ -27,6 +27,7 @@ from labelhub.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from labelhub.http_status import status_of
 from labelhub.models import HIT, Assignment, AssignmentStatus, Marketplace
 from labelhub.money import format_amount
 from labelhub.mturk import layouts, rendering
@@ -39,8 +40,8 @@ T = TypeVar("T")
 SUBMIT_MAX_BYTES = 1024 * 1024
 SUBMIT_MAX_FIELDS = 1000
 SUBMIT_MAX_NAME = 255
-STATUS_OF = {NotFoundError: 404, PermissionDeniedError: 403, AuthenticationError: 401, InvalidInputError: 400}
-TITLES = {400: "Bad request", 401: "Sign in", 403: "Forbidden", 404: "Not found", 409: "Conflict"}
+TITLES = {400: "Bad request", 401: "Sign in", 402: "Not enough funds", 403: "Forbidden", 404: "Not found",
+          409: "Conflict"}
 NOT_MTURK = ("This HIT uses one of LabelHub's own task templates, not an MTurk question "
              "(HTMLQuestion, ExternalQuestion or QuestionForm); it is shown in LabelHub's worker pages.")
 SIGN_IN = 'Basic realm="LabelHub workers", charset="UTF-8"'
@@ -257,7 +258,7 @@ def _error(status: int, title: str, message: str) -> Response:
 
 def error_page(exc: DomainError) -> Response:
     """A domain error from one of these pages, as an HTML page with the matching status."""
-    status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 409)
+    status = status_of(exc)
     return _error(status, TITLES[status], exc.message)
 
 

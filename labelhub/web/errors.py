@@ -7,21 +7,14 @@ from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 
 from labelhub.errors import (
-    AuthenticationError,
-    ConflictError,
     DomainError,
-    InsufficientFundsError,
     InvalidInputError,
-    InvalidStateError,
-    NotFoundError,
-    PermissionDeniedError,
 )
+from labelhub.http_status import status_of
 
 # Paths whose clients expect JSON (REST) or the AWS JSON protocol (MTurk), never an HTML page.
 MACHINE_PREFIXES = ("/api/", "/mturk/production", "/mturk/sandbox")
 
-STATUS_OF = {NotFoundError: 404, PermissionDeniedError: 403, AuthenticationError: 401, InvalidInputError: 400,
-             InvalidStateError: 409, ConflictError: 409, InsufficientFundsError: 402}
 TITLES = {400: "Bad request", 401: "Not signed in", 402: "Not enough funds", 403: "Forbidden",
           404: "Not found", 409: "Not possible right now", 429: "Too many requests"}
 
@@ -46,6 +39,6 @@ def http_error(exc: HTTPException):
 
 def domain_error(exc: DomainError):
     """Domain errors raised while building a page; their messages are safe to show."""
-    status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 409)
+    status = status_of(exc)
     return page(status, TITLES[status], exc.message,
                 fields=exc.fields if isinstance(exc, InvalidInputError) else None)
