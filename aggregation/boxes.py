@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from aggregation.frames import LABEL, TASK, WORKER, check_answers
-from aggregation.matching import Cluster, check_one_answer_each, cluster_regions
+from aggregation.matching import (
+    check_one_answer_each,
+    check_parameters,
+    cluster_regions,
+    count_regions,
+    workers_frame,
+)
 
 
 @attr.s(auto_attribs=True, kw_only=True)
@@ -45,10 +51,7 @@ class BoxAggregator:
     workers_: pd.DataFrame = attr.ib(init=False)
 
     def __attrs_post_init__(self) -> None:
-        if not 0 < self.iou_threshold <= 1:
-            raise ValueError("iou_threshold: must be in (0, 1]")
-        if not 0 < self.min_support <= 1:
-            raise ValueError("min_support: must be in (0, 1]")
+        check_parameters(self.iou_threshold, self.min_support)
 
     def fit(self, data: pd.DataFrame) -> BoxAggregator:
         frame = check_one_answer_each(check_answers(data, name="data"))
@@ -63,11 +66,11 @@ class BoxAggregator:
             confidence[task] = [len(c.members) / len(by_worker) for c in kept]
             ious[task] = [float(box_iou(np.stack(list(c.members.values())), c.consensus[None])[:, 0].mean())
                           for c in kept]
-            _count(tally, by_worker, clusters, kept)
+            count_regions(tally, by_worker, clusters, kept, box_iou)
         self.boxes_ = pd.Series(boxes, name="boxes", dtype=object).rename_axis(TASK)
         self.confidence_ = pd.Series(confidence, name="confidence", dtype=object).rename_axis(TASK)
         self.iou_ = pd.Series(ious, name="iou", dtype=object).rename_axis(TASK)
-        self.workers_ = _workers_frame(tally)
+        self.workers_ = workers_frame(tally, "n_boxes", mean_iou=True)
         return self
 
     def fit_predict(self, data: pd.DataFrame) -> pd.Series:
@@ -108,31 +111,3 @@ def _parse_boxes(answer: Any, task: Hashable) -> list[tuple[np.ndarray, Hashable
                              f"width and height, got {box!r}")
         parsed.append((coords, values[4] if len(values) == 5 else None))
     return parsed
-
-
-def _count(tally: dict[Hashable, np.ndarray], by_worker: dict[Hashable, list[tuple[np.ndarray, Hashable]]],
-           clusters: list[Cluster], kept: list[Cluster]) -> None:
-    kept_ids = {id(c) for c in kept}
-    for worker, regions in by_worker.items():
-        row = tally.setdefault(worker, np.zeros(5))
-        row[0] += len(regions)
-        for cluster in clusters:
-            if worker in cluster.members and id(cluster) in kept_ids:
-                row[1] += 1
-                row[4] += box_iou(cluster.members[worker][None], cluster.consensus[None])[0, 0]
-            elif worker in cluster.members:
-                row[2] += 1
-        row[3] += sum(1 for cluster in kept if worker not in cluster.members)
-
-
-def _workers_frame(tally: dict[Hashable, np.ndarray]) -> pd.DataFrame:
-    table = pd.DataFrame.from_dict(tally, orient="index",
-                                   columns=["n_boxes", "matched", "extra", "missed", "iou_sum"])
-    table.index.name = WORKER
-    for column in ("n_boxes", "matched", "extra", "missed"):
-        table[column] = table[column].astype(int)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table["precision"] = table["matched"] / table["n_boxes"]
-        table["recall"] = table["matched"] / (table["matched"] + table["missed"])
-        table["mean_iou"] = table["iou_sum"] / table["matched"]
-    return table.drop(columns="iou_sum")

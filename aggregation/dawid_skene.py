@@ -9,6 +9,7 @@ data both give the same labels (tests and ``benchmarks/aggregation.py`` check it
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import attr
 import numpy as np
 import pandas as pd

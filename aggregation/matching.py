@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from aggregation.frames import WORKER
+
 
 @dataclass
 class Cluster:
@@ -73,3 +75,45 @@ def check_one_answer_each(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _sort_key(value: Any) -> tuple[str, str]:
     return type(value).__name__, str(value)
+
+
+def check_parameters(iou_threshold: float, min_support: float) -> None:
+    """The hyperparameters every region aggregator shares; ValueError naming the bad one."""
+    if not 0 < iou_threshold <= 1:
+        raise ValueError("iou_threshold: must be in (0, 1]")
+    if not 0 < min_support <= 1:
+        raise ValueError("min_support: must be in (0, 1]")
+
+
+def count_regions(tally: dict[Hashable, np.ndarray], by_worker: dict[Hashable, Sequence[tuple[np.ndarray, Hashable]]],
+                  clusters: list[Cluster], kept: list[Cluster],
+                  iou: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    """Add one task to each worker's row [regions, matched, extra, missed, IoU sum over matched]:
+    matched = their regions in kept clusters, extra = in dropped ones, missed = kept clusters they
+    have no region in."""
+    kept_ids = {id(c) for c in kept}
+    for worker, regions in by_worker.items():
+        row = tally.setdefault(worker, np.zeros(5))
+        row[0] += len(regions)
+        for cluster in clusters:
+            if worker in cluster.members and id(cluster) in kept_ids:
+                row[1] += 1
+                row[4] += iou(cluster.members[worker][None], cluster.consensus[None])[0, 0]
+            elif worker in cluster.members:
+                row[2] += 1
+        row[3] += sum(1 for cluster in kept if worker not in cluster.members)
+
+
+def workers_frame(tally: dict[Hashable, np.ndarray], regions: str, *, mean_iou: bool) -> pd.DataFrame:
+    """The tally as a frame indexed by worker: ``regions`` (e.g. n_boxes), matched, extra, missed,
+    precision and recall against the consensus, and with ``mean_iou`` the mean IoU of the matched."""
+    table = pd.DataFrame.from_dict(tally, orient="index", columns=[regions, "matched", "extra", "missed", "iou_sum"])
+    table.index.name = WORKER
+    for column in (regions, "matched", "extra", "missed"):
+        table[column] = table[column].astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["precision"] = table["matched"] / table[regions]
+        table["recall"] = table["matched"] / (table["matched"] + table["missed"])
+        if mean_iou:
+            table["mean_iou"] = table["iou_sum"] / table["matched"]
+    return table.drop(columns="iou_sum")

@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 
 from aggregation.frames import LABEL, TASK, WORKER, check_answers
-from aggregation.matching import Cluster, check_one_answer_each, cluster_regions
+from aggregation.matching import (
+    Cluster,
+    check_one_answer_each,
+    check_parameters,
+    cluster_regions,
+    count_regions,
+    workers_frame,
+)
 
 
 @attr.s(auto_attribs=True, kw_only=True)
@@ -46,10 +53,7 @@ class SpanAggregator:
     workers_: pd.DataFrame = attr.ib(init=False)
 
     def __attrs_post_init__(self) -> None:
-        if not 0 < self.iou_threshold <= 1:
-            raise ValueError("iou_threshold: must be in (0, 1]")
-        if not 0 < self.min_support <= 1:
-            raise ValueError("min_support: must be in (0, 1]")
+        check_parameters(self.iou_threshold, self.min_support)
 
     def fit(self, data: pd.DataFrame) -> SpanAggregator:
         frame = check_one_answer_each(check_answers(data, name="data"))
@@ -63,10 +67,10 @@ class SpanAggregator:
             kept = _without_overlaps(supported)
             spans[task] = [[int(c.consensus[0]), int(c.consensus[1]), c.label] for c in kept]
             confidence[task] = [len(c.members) / len(by_worker) for c in kept]
-            _count(tally, by_worker, clusters, kept)
+            count_regions(tally, by_worker, clusters, kept, span_iou)
         self.spans_ = pd.Series(spans, name="spans", dtype=object).rename_axis(TASK)
         self.confidence_ = pd.Series(confidence, name="confidence", dtype=object).rename_axis(TASK)
-        self.workers_ = _workers_frame(tally)
+        self.workers_ = workers_frame(tally, "n_spans", mean_iou=False)
         return self
 
     def fit_predict(self, data: pd.DataFrame) -> pd.Series:
@@ -111,25 +115,3 @@ def _parse_spans(answer: Any, task: Hashable) -> list[tuple[np.ndarray, Hashable
             raise ValueError(f"label: task {task!r}: a span needs integer 0 <= start < end, got {span!r}")
         parsed.append((np.array([start, end], dtype=float), values[2]))
     return parsed
-
-
-def _count(tally: dict[Hashable, np.ndarray], by_worker: dict[Hashable, list[tuple[np.ndarray, Hashable]]],
-           clusters: list[Cluster], kept: list[Cluster]) -> None:
-    kept_ids = {id(c) for c in kept}
-    for worker, regions in by_worker.items():
-        row = tally.setdefault(worker, np.zeros(4))
-        row[0] += len(regions)
-        mine = [c for c in clusters if worker in c.members]
-        row[1] += sum(1 for c in mine if id(c) in kept_ids)
-        row[2] += sum(1 for c in mine if id(c) not in kept_ids)
-        row[3] += sum(1 for c in kept if worker not in c.members)
-
-
-def _workers_frame(tally: dict[Hashable, np.ndarray]) -> pd.DataFrame:
-    table = pd.DataFrame.from_dict(tally, orient="index", columns=["n_spans", "matched", "extra", "missed"])
-    table = table.astype(int)
-    table.index.name = WORKER
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table["precision"] = table["matched"] / table["n_spans"]
-        table["recall"] = table["matched"] / (table["matched"] + table["missed"])
-    return table
