@@ -27,7 +27,7 @@ from labelhub.services.commands import CreateHIT, HITTypeSpec
 from labelhub.services.common import Created, Page, find_token, paginate, record_event, remember_token
 
 if TYPE_CHECKING:  # review_policies uses these use cases; the policies reach create_hit as a value
-    from labelhub.services.review_policies import ReviewPolicies
+    from labelhub.services.review_policy_specs import ReviewPolicies
 
 CREATE_HIT_SCOPE = "CreateHIT"
 ADD_ASSIGNMENTS_SCOPE = "CreateAdditionalAssignmentsForHIT"

@@ -1,4 +1,4 @@
-"""Review policies, as MTurk defines them: ScoreMyKnownAnswers/2011-09-01 scores each submitted
+"""Review policy runs, as MTurk defines them: ScoreMyKnownAnswers/2011-09-01 scores each submitted
 assignment against known answers, SimplePlurality/2011-09-01 measures agreement when the HIT becomes
 reviewable; either approves, rejects or extends as configured.
 
@@ -13,9 +13,8 @@ new submissions, an approval already made counts as done, and an extension is ma
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,168 +38,20 @@ from labelhub.models import (
 from labelhub.runtime import Runtime, enqueue_after_commit
 from labelhub.services import assignments, hits
 from labelhub.services.actors import Actor, require_requester
-from labelhub.services.commands import MAX_ASSIGNMENTS, MAX_DURATION_SECONDS
 from labelhub.services.common import check_page_size, decode_cursor, encode_cursor
+from labelhub.services.review_policy_specs import (
+    ASSIGNMENT,
+    HIT_LEVEL,
+    KNOWN_ANSWERS,
+    PLURALITY,
+    THRESHOLD_PAIRS,
+)
+from quality.review import known_answer_score, plurality
 
-KNOWN_ANSWERS, PLURALITY = "ScoreMyKnownAnswers/2011-09-01", "SimplePlurality/2011-09-01"
-ASSIGNMENT, HIT_LEVEL = ReviewPolicyLevel.ASSIGNMENT, ReviewPolicyLevel.HIT
-POLICY_OF_LEVEL = {ASSIGNMENT: KNOWN_ANSWERS, HIT_LEVEL: PLURALITY}
 REVIEWED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
-MAX_ANSWER_LENGTH = 256  # longer answers take no part in agreement (as on MTurk)
-MAX_QUESTIONS, MAX_REASON_LENGTH = 100, 1024
 SWEEP_BATCH = 200
 # Intended actions older than this were left by a run that stopped; the sweep carries them out.
 STALE_ACTIONS = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class _Param:
-    kind: str  # "int", "bool", "text", "ids" or "map"
-    low: int = 0
-    high: int = 0
-
-
-# Each policy's parameters, by MTurk's names (they are the policy's vocabulary), and their defaults.
-PARAMETERS: dict[str, dict[str, _Param]] = {
-    KNOWN_ANSWERS: {
-        "AnswerKey": _Param("map"), "ApproveIfKnownAnswerScoreIsAtLeast": _Param("int", 0, 101),
-        "ApproveReason": _Param("text"), "RejectIfKnownAnswerScoreIsLessThan": _Param("int", 0, 101),
-        "RejectReason": _Param("text"), "ExtendIfKnownAnswerScoreIsLessThan": _Param("int", 0, 101),
-        "ExtendMaximumAssignments": _Param("int", 2, 25),
-        "ExtendMinimumTimeInSeconds": _Param("int", 3600, MAX_DURATION_SECONDS)},
-    PLURALITY: {
-        "QuestionIds": _Param("ids"), "QuestionAgreementThreshold": _Param("int", 0, 100),
-        "DisregardAssignmentIfRejected": _Param("bool"),
-        "DisregardAssignmentIfKnownAnswerScoreIsLessThan": _Param("int", 0, 101),
-        "ExtendIfHITAgreementScoreIsLessThan": _Param("int", 1, 100),
-        "ExtendMaximumAssignments": _Param("int", 2, MAX_ASSIGNMENTS),
-        "ExtendMinimumTimeInSeconds": _Param("int", 3600, MAX_DURATION_SECONDS),
-        "ApproveIfWorkerAgreementScoreIsAtLeast": _Param("int", 0, 101),
-        "RejectIfWorkerAgreementScoreIsLessThan": _Param("int", 0, 101), "RejectReason": _Param("text")},
-}
-REQUIRED = {KNOWN_ANSWERS: ("AnswerKey",), PLURALITY: ("QuestionIds", "QuestionAgreementThreshold")}
-DEFAULTS = {KNOWN_ANSWERS: {"ExtendMaximumAssignments": 5},
-            PLURALITY: {"DisregardAssignmentIfRejected": False}}
-# (reject threshold, approve threshold): a score may not be both below one and at least the other.
-THRESHOLD_PAIRS = {
-    KNOWN_ANSWERS: ("RejectIfKnownAnswerScoreIsLessThan", "ApproveIfKnownAnswerScoreIsAtLeast"),
-    PLURALITY: ("RejectIfWorkerAgreementScoreIsLessThan", "ApproveIfWorkerAgreementScoreIsAtLeast")}
-
-RawParameters = Mapping[str, Sequence[str] | Mapping[str, Sequence[str]]]
-
-
-@dataclass(frozen=True)
-class ReviewPolicySpec:
-    """A policy for one level: ``parameters`` maps each parameter name to its values (strings), or for
-    AnswerKey to {question id: values}. ``settings`` holds them validated, with the defaults."""
-
-    level: ReviewPolicyLevel
-    name: str
-    parameters: RawParameters
-    settings: dict[str, Any] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        problems: dict[str, str] = {}
-        if self.name != POLICY_OF_LEVEL[self.level]:
-            expected = POLICY_OF_LEVEL[self.level]
-            problems["policy_name"] = f"must be {expected}, the {self.level.value}-level policy"
-            raise InvalidInputError(problems, entity="review_policy")
-        settings = dict(DEFAULTS[self.name])
-        definitions = PARAMETERS[self.name]
-        for key, raw in self.parameters.items():
-            if key not in definitions:
-                problems[key] = f"is not a parameter of {self.name}"
-                continue
-            value = _parse(problems, key, definitions[key], raw)
-            if value is not None:
-                settings[key] = value
-        problems |= {key: "is required" for key in REQUIRED[self.name]
-                     if key not in settings and key not in problems}
-        _check_combinations(problems, self.name, settings)
-        if problems:
-            raise InvalidInputError(problems, entity="review_policy")
-        object.__setattr__(self, "settings", settings)
-
-
-def _parse(problems: dict[str, str], key: str, param: _Param, raw: Any) -> Any:
-    if param.kind == "map":
-        return _answer_key(problems, key, raw)
-    if not _strings(raw):
-        problems[key] = "takes a list of string values"
-        return None
-    if param.kind == "ids":
-        found = list(dict.fromkeys(q.strip() for value in raw for q in value.split(",") if q.strip()))
-        if not 1 <= len(found) <= MAX_QUESTIONS or any(len(q) > MAX_ANSWER_LENGTH for q in found):
-            problems[key] = f"must name 1-{MAX_QUESTIONS} question ids (comma-separated or one per value)"
-        return found
-    if len(raw) != 1:
-        problems[key] = "takes exactly one value"
-        return None
-    return _scalar(problems, key, param, raw[0].strip())
-
-
-def _scalar(problems: dict[str, str], key: str, param: _Param, value: str) -> Any:
-    if param.kind == "bool":
-        if value.lower() not in ("true", "false", "t", "f", "1", "0"):
-            problems[key] = "must be true or false"
-        return value.lower() in ("true", "t", "1")
-    if param.kind == "text":
-        if len(value) > MAX_REASON_LENGTH:
-            problems[key] = f"must be at most {MAX_REASON_LENGTH} characters"
-        return value
-    if not value.lstrip("-").isdigit() or not param.low <= int(value) <= param.high:
-        problems[key] = f"must be an integer from {param.low} to {param.high}"
-        return None
-    return int(value)
-
-
-def _answer_key(problems: dict[str, str], key: str, raw: Any) -> dict[str, list[str]] | None:
-    if not isinstance(raw, Mapping) or not 1 <= len(raw) <= MAX_QUESTIONS:
-        problems[key] = f"takes map entries: 1-{MAX_QUESTIONS} question ids, each with its correct value(s)"
-        return None
-    answers: dict[str, list[str]] = {}
-    for question, values in raw.items():
-        cleaned = [v.strip() for v in values if v.strip()] if _strings(values) else []
-        if not str(question).strip() or not cleaned or len(cleaned) != len(values):
-            problems[key] = f"question {question!r} needs its correct value(s), none of them empty"
-            return None
-        answers[str(question).strip()] = cleaned
-    return answers
-
-
-def _strings(raw: Any) -> bool:
-    return isinstance(raw, list | tuple) and all(isinstance(v, str) for v in raw)
-
-
-def _check_combinations(problems: dict[str, str], name: str, settings: dict[str, Any]) -> None:
-    reject, approve = THRESHOLD_PAIRS[name]
-    if reject in settings and approve in settings and settings[reject] > settings[approve]:
-        problems[reject] = f"must not be more than {approve}, or a score would be both approved and rejected"
-    if name == PLURALITY and "ExtendIfHITAgreementScoreIsLessThan" in settings:
-        for needed in ("ExtendMaximumAssignments", "ExtendMinimumTimeInSeconds"):
-            if needed not in settings:
-                problems[needed] = "is required with ExtendIfHITAgreementScoreIsLessThan"
-
-
-@dataclass(frozen=True)
-class ReviewPolicies:
-    """The policies of a new HIT: at most one per level."""
-
-    assignment: ReviewPolicySpec | None = None
-    hit: ReviewPolicySpec | None = None
-
-    def __post_init__(self) -> None:
-        if self.assignment is not None and self.assignment.level is not ASSIGNMENT:
-            raise InvalidInputError({"assignment_review_policy": "must be an Assignment-level policy"})
-        if self.hit is not None and self.hit.level is not HIT_LEVEL:
-            raise InvalidInputError({"hit_review_policy": "must be a HIT-level policy"})
-
-    def attach(self, db: Session, hit: HIT, *, now: datetime) -> None:
-        """Store the policies with ``hit`` in the caller's transaction (create_hit calls this)."""
-        for spec in (self.assignment, self.hit):
-            if spec is not None:
-                db.add(ReviewPolicy(hit_id=hit.id, level=spec.level, name=spec.name, parameters=spec.settings,
-                                    reviewed_submissions=0, created_at=now))
 
 
 def queue_review(db: Session, action: str, *, hit: HIT, entity_id: str) -> None:
@@ -216,60 +67,6 @@ def queue_review(db: Session, action: str, *, hit: HIT, entity_id: str) -> None:
     else:
         enqueue_after_commit(db, "labelhub.jobs.review_hit", hit.public_id,
                              job_id=f"labelhub-review-hit-{hit.public_id}")
-
-
-# --- scoring (pure) ---------------------------------------------------------------------------------
-
-def _values(answer: Any) -> frozenset[str] | None:
-    """A stored answer as the set of its trimmed values; None when there is none."""
-    raw = answer if isinstance(answer, list) else [answer]
-    values = frozenset(str(v).strip() for v in raw if v is not None and str(v).strip())
-    return values or None
-
-
-def known_answer_score(answer_key: Mapping[str, Sequence[str]],
-                       answer: Mapping[str, Any]) -> tuple[dict[str, bool], int]:
-    """Which known answers the worker got right, and the percentage right (rounded down)."""
-    correct = {q: _values(answer.get(q)) == frozenset(expected) for q, expected in answer_key.items()}
-    return correct, 100 * sum(correct.values()) // len(correct)
-
-
-@dataclass(frozen=True)
-class Agreement:
-    """SimplePlurality's scores: per question the agreed answer (None when there is none) and its
-    score, the HIT's score, and per assignment (score or None, answers agreeing, answers disagreeing)."""
-
-    answers: dict[str, frozenset[str] | None]
-    question_scores: dict[str, int]
-    hit_score: int
-    worker_scores: dict[str, tuple[int | None, int, int]]
-
-
-def plurality(answers: Mapping[str, Mapping[str, Any]], question_ids: Sequence[str],
-              threshold: int) -> Agreement:
-    """Agreement among ``answers`` (assignment id -> answer): a question's plurality answer is agreed
-    when it is the only most common one and more than ``threshold`` percent of the assignments gave it."""
-    comparable = {a: {q: _comparable(answer.get(q)) for q in question_ids} for a, answer in answers.items()}
-    agreed: dict[str, frozenset[str] | None] = {}
-    scores: dict[str, int] = {}
-    for question in question_ids:
-        counts = Counter(v[question] for v in comparable.values() if v[question] is not None).most_common(2)
-        unique = bool(counts) and (len(counts) == 1 or counts[0][1] > counts[1][1])
-        score = 100 * counts[0][1] // len(answers) if unique else 0
-        agreed[question] = counts[0][0] if unique and score > threshold else None
-        if agreed[question] is not None:
-            scores[question] = score
-    settled = [q for q in question_ids if agreed[q] is not None]
-    workers = {}
-    for assignment, given in comparable.items():
-        right = sum(given[q] == agreed[q] for q in settled)
-        workers[assignment] = (100 * right // len(settled) if settled else None, right, len(settled) - right)
-    return Agreement(agreed, scores, 100 * len(settled) // len(question_ids), workers)
-
-
-def _comparable(answer: Any) -> frozenset[str] | None:
-    values = _values(answer)
-    return None if values is None or any(len(v) > MAX_ANSWER_LENGTH for v in values) else values
 
 
 # --- runs -----------------------------------------------------------------------------------------

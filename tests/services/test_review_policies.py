@@ -25,14 +25,8 @@ from labelhub.queueing import RqEnqueuer
 from labelhub.runtime import Runtime
 from labelhub.services import assignments, hits, review_policies
 from labelhub.services.commands import CreateHIT
-from labelhub.services.review_policies import (
-    KNOWN_ANSWERS,
-    PLURALITY,
-    ReviewPolicies,
-    ReviewPolicySpec,
-    known_answer_score,
-    plurality,
-)
+from labelhub.services.review_policy_specs import KNOWN_ANSWERS, PLURALITY, ReviewPolicies, ReviewPolicySpec
+from quality.review import known_answer_score, plurality
 
 ASSIGNMENT, HIT_LEVEL = ReviewPolicyLevel.ASSIGNMENT, ReviewPolicyLevel.HIT
 KEY = {"q1": ["B"], "q2": ["A"]}

@@ -13,7 +13,7 @@ from labelhub.mturk.params import Params
 from labelhub.runtime import Runtime
 from labelhub.services import review_policies
 from labelhub.services.actors import Actor
-from labelhub.services.review_policies import ReviewPolicies, ReviewPolicySpec
+from labelhub.services.review_policy_specs import ReviewPolicies, ReviewPolicySpec
 
 LEVELS = tuple(level.value for level in ReviewPolicyLevel)
 SLOTS = (("AssignmentReviewPolicy", "AssignmentReviewReport", ReviewPolicyLevel.ASSIGNMENT),
