@@ -25,9 +25,14 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,99}$")
 MIN_PASSWORD_LENGTH = 8
 
 
+def _hash_password(rt: Runtime, password: str) -> str:
+    return generate_password_hash(password, method=rt.settings.accounts.password_hash_method)
+
+
 @functools.cache
-def _dummy_password_hash() -> str:
-    return generate_password_hash(secrets.token_urlsafe(16))
+def _dummy_password_hash(method: str) -> str:
+    """A hash of a random password with ``method``, per method, so unknown names cost what known ones do."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,8 @@ def create_requester(rt: Runtime, name: str) -> RequesterCredentials:
 
 def create_worker(rt: Runtime, name: str, *, password: str | None = None, locale: Locale | None = None,
                   adult: bool = False) -> WorkerCredentials:
-    """A worker account (password hashed with scrypt); a password is generated when none is given."""
+    """A worker account (password hashed with ``accounts.password_hash_method``); a password is generated when
+    none is given."""
     _check_name(name)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInputError({"password": f"must be at least {MIN_PASSWORD_LENGTH} characters"})
@@ -87,7 +93,7 @@ def create_worker(rt: Runtime, name: str, *, password: str | None = None, locale
     now = rt.clock()
     try:
         with rt.sessions.begin() as db:
-            worker = Worker(public_id=ids.new_worker_id(), name=name, password_hash=generate_password_hash(password),
+            worker = Worker(public_id=ids.new_worker_id(), name=name, password_hash=_hash_password(rt, password),
                             country=locale.country if locale else None,
                             subdivision=locale.subdivision if locale else None, adult=adult, created_at=now)
             db.add(worker)
@@ -115,7 +121,8 @@ def authenticate_worker(rt: Runtime, name: str, password: str, marketplace: Mark
     with rt.sessions() as db:
         worker = db.scalars(select(Worker).where(Worker.name == name)).one_or_none()
     # An unknown name is checked against a dummy hash too, so timing does not reveal which names exist.
-    stored = worker.password_hash if worker is not None else _dummy_password_hash()
+    method = rt.settings.accounts.password_hash_method
+    stored = worker.password_hash if worker is not None else _dummy_password_hash(method)
     if not check_password_hash(stored, password) or worker is None:
         raise AuthenticationError("Unknown worker name or wrong password")
     return Actor("worker", worker.id, worker.public_id, marketplace)

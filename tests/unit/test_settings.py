@@ -97,3 +97,17 @@ def test_settings_are_frozen():
     settings = Settings()
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.web.port = 1  # type: ignore[misc]
+
+
+def test_password_hash_method_comes_from_the_environment(tmp_path):
+    settings = _load(tmp_path, '[accounts]\npassword_hash_method = "scrypt:16384:8:1"\n',
+                     LABELHUB_ACCOUNTS_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
+    assert settings.accounts.password_hash_method == "pbkdf2:sha256:1000"
+    assert Settings().accounts.password_hash_method == "scrypt:32768:8:1"
+
+
+@pytest.mark.parametrize("method", ["bcrypt", "", "scrypt:1000:8:1", "scrypt:1024:8", "pbkdf2:md7:1000",
+                                    "pbkdf2:sha256:0", "pbkdf2:sha256:many"])
+def test_unknown_password_hash_method_is_refused_when_the_settings_load(tmp_path, method):
+    with pytest.raises(ValueError, match=r"accounts\.password_hash_method: .* is not a werkzeug method"):
+        _load(tmp_path, LABELHUB_ACCOUNTS_PASSWORD_HASH_METHOD=method)
