@@ -101,8 +101,13 @@ def _multi_label(answers: pd.DataFrame, method: str) -> Consensus:
 
 
 def _regions(shape: str, answers: pd.DataFrame) -> Consensus:
-    model = (BoxAggregator() if shape == "boxes" else SpanAggregator()).fit(answers)
-    values = model.boxes_ if shape == "boxes" else model.spans_
+    model: BoxAggregator | SpanAggregator
+    if shape == "boxes":
+        model = BoxAggregator().fit(answers)
+        values = model.boxes_
+    else:
+        model = SpanAggregator().fit(answers)
+        values = model.spans_
     confidence = model.confidence_.map(lambda shares: float(np.mean(shares)) if len(shares) else 1.0)
     tally = model.workers_
     found = tally["matched"].to_numpy(dtype=float)

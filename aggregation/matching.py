@@ -8,7 +8,7 @@ holds at most one region per worker, and the result does not depend on the order
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ class Cluster:
     consensus: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
-def cluster_regions(by_worker: dict[Hashable, Sequence[tuple[np.ndarray, Hashable]]],
+def cluster_regions(by_worker: Mapping[Hashable, Sequence[tuple[np.ndarray, Hashable]]],
                     iou: Callable[[np.ndarray, np.ndarray], np.ndarray],
                     combine: Callable[[np.ndarray], np.ndarray], threshold: float) -> list[Cluster]:
     """Cluster the regions of one task.
@@ -85,7 +85,8 @@ def check_parameters(iou_threshold: float, min_support: float) -> None:
         raise ValueError("min_support: must be in (0, 1]")
 
 
-def count_regions(tally: dict[Hashable, np.ndarray], by_worker: dict[Hashable, Sequence[tuple[np.ndarray, Hashable]]],
+def count_regions(tally: dict[Hashable, np.ndarray],
+                  by_worker: Mapping[Hashable, Sequence[tuple[np.ndarray, Hashable]]],
                   clusters: list[Cluster], kept: list[Cluster],
                   iou: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
     """Add one task to each worker's row [regions, matched, extra, missed, IoU sum over matched]:

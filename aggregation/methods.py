@@ -90,8 +90,10 @@ def _gold_majority_vote(frame: pd.DataFrame, gold: pd.Series | None, progress: P
     if gold is None or not gold.index.isin(frame[TASK]).any():
         raise ValueError("gold: GoldMajorityVote needs answers on at least one gold task; none was answered")
     model = GoldMajorityVote().fit(frame, gold)
+    skills = model.skills_
+    assert skills is not None  # fit sets it
     workers = pd.Index(frame[WORKER].unique(), name=WORKER)
-    model.skills_ = model.skills_.reindex(workers).fillna(model.skills_.mean())
+    model.skills_ = skills.reindex(workers).fillna(skills.mean())
     model.predict_proba(frame)
     return Fitted(model.labels_, model.probas_, skills=model.skills_)
 
@@ -116,6 +118,7 @@ def _mmsr(frame: pd.DataFrame, gold: pd.Series | None, progress: Progress | None
     from crowdkit.aggregation import MMSR
 
     model = MMSR(random_state=0).fit(frame)
+    assert model.skills_ is not None  # fit sets it
     if model.skills_.isna().any():  # its matrix completion divided by zero; predict would then fail
         raise ValueError("method: MMSR did not converge on these answers (its worker skills are NaN); "
                          "choose another method")

@@ -54,8 +54,9 @@ class BradleyTerry:
         wins = np.bincount(winners, minlength=n_items) + self.regularization
         strength = np.full(n_items, 1.0 / n_items)
         for iteration in range(1, self.n_iter + 1):
+            self.n_iter_ = iteration
             inverse = 1.0 / (strength[winners] + strength[losers])
-            games = np.bincount(winners, inverse, n_items) + np.bincount(losers, inverse, n_items)
+            games: np.ndarray = np.bincount(winners, inverse, n_items) + np.bincount(losers, inverse, n_items)
             # the virtual item has the mean strength 1 / n_items; each item met it 2 * regularization times
             games += 2 * self.regularization / (strength + 1.0 / n_items)
             updated = wins / games
@@ -64,7 +65,6 @@ class BradleyTerry:
             strength = updated
             if moved < self.tol:
                 break
-        self.n_iter_ = iteration
         self.scores_ = pd.Series(strength, index=items, name="score") \
             .sort_values(ascending=False, kind="stable")
         gap = strength[winners] - strength[losers]

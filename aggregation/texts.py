@@ -30,8 +30,9 @@ class TextAggregator:
             texts of the task (ties to the earlier answer); fits free-form answers (summaries,
             captions). With ``weights`` (one per answer, e.g. 1 - the probability that the answer
             is LLM-written) each similarity counts by the weight of the answer it is to, so a
-            low-weight answer neither wins nor pulls the choice toward itself. ``"rover"`` merges the texts word by word with crowd-kit's ROVER (Fiscus
-            1997); fits transcriptions, where every worker types the same words.
+            low-weight answer neither wins nor pulls the choice toward itself. ``"rover"`` merges the
+            texts word by word with crowd-kit's ROVER (Fiscus 1997); fits transcriptions, where every
+            worker types the same words.
 
     Fitted attributes:
         texts_: Series indexed by task, the consensus text.

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from annotators.base import AnswerError, AnswerShape, Annotator, BaseAnnotator
+from annotators.base import Annotator, AnswerError, AnswerShape, BaseAnnotator
 from annotators.bounding_boxes import BoundingBoxes
 from annotators.free_text import FreeText
 from annotators.image_classification import ImageClassification

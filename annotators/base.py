@@ -174,7 +174,7 @@ def _message(validator: str, value: Any, default: str) -> str:
         shown = ", ".join(str(v) for v in value[:20]) + (", ..." if len(value) > 20 else "")
         return f"must be one of: {shown}"
     if validator == "type":
-        kinds = value if isinstance(value, list) else [value]
+        kinds: list[str] = value if isinstance(value, list) else [value]
         return "must be " + " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
     messages = {
         "minItems": f"must have at least {value} item(s)", "maxItems": f"must have at most {value} item(s)",

@@ -38,7 +38,7 @@ class FreeText(BaseAnnotator):
         s = Settings(raw, known={"mode", "question", "instructions", "source_field", "min_length",
                                  "max_length", "multiline"})
         mode = s.choice("mode", MODES, default="answer")
-        config = {
+        config: dict[str, Any] = {
             "mode": mode,
             "question": s.text("question", default=DEFAULT_QUESTIONS.get(mode), required=mode == "answer"),
             "instructions": s.instructions(),

@@ -230,24 +230,32 @@ def _check_value(question: Mapping[str, Any], value: Any) -> tuple[Any, str | No
     """The canonical sub-answer (None: left out) or a problem; ``value`` already matches the schema."""
     kind = question["kind"]
     if kind in ("free_text", "attention_check") and isinstance(value, str):
-        text = normalize_text(value)
-        if text is None:
-            return None, "must not contain control characters"
-        least = question["min_length"] if kind == "free_text" else 1
-        if not text and not _required(question):
-            return None, None
-        if len(text) < least:
-            return None, f"must be at least {least} character(s) long, not counting surrounding spaces"
-        return text, None
+        return _check_text(question, value)
     if kind == "likert":
         return int(value), None  # JSON Schema's "integer" admits 4.0
     if kind == "multiple_choice" and question["multiple"]:
-        if not value and not question["required"]:
-            return None, None
-        if len(value) < question["min_choices"]:
-            return None, f"choose at least {question['min_choices']}"
-        return [o for o in question["options"] if o in value], None
+        return _check_choices(question, value)
     return value, None
+
+
+def _check_text(question: Mapping[str, Any], value: str) -> tuple[str | None, str | None]:
+    text = normalize_text(value)
+    if text is None:
+        return None, "must not contain control characters"
+    least = question["min_length"] if question["kind"] == "free_text" else 1
+    if not text and not _required(question):
+        return None, None
+    if len(text) < least:
+        return None, f"must be at least {least} character(s) long, not counting surrounding spaces"
+    return text, None
+
+
+def _check_choices(question: Mapping[str, Any], value: list[str]) -> tuple[list[str] | None, str | None]:
+    if not value and not question["required"]:
+        return None, None
+    if len(value) < question["min_choices"]:
+        return None, f"choose at least {question['min_choices']}"
+    return [o for o in question["options"] if o in value], None
 
 
 def _example_value(question: Mapping[str, Any]) -> Any:

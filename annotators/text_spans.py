@@ -35,7 +35,7 @@ class TextSpans(BaseAnnotator):
     def parse_config(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         s = Settings(raw, known={"labels", "instructions", "text_field", "allow_overlap", "snap_to_words",
                                  "min_spans", "max_spans"})
-        config = {
+        config: dict[str, Any] = {
             "labels": s.labels(min_count=1), "instructions": s.instructions(),
             "text_field": s.field_name("text_field", default="text"),
             "allow_overlap": s.boolean("allow_overlap", default=False),

@@ -100,9 +100,14 @@ def family_alone(frame: pd.DataFrame, build) -> float:
     return float(roc_auc_score(labels, scores))
 
 
+
+def _standardized(matrix: np.ndarray) -> np.ndarray:
+    return (matrix - matrix.mean(0)) / (matrix.std(0) + 1e-9)
+
+
 FAMILIES = {
     "character n-grams": lambda texts: _hasher().transform(texts),
-    "style measures": lambda texts: (lambda m: (m - m.mean(0)) / (m.std(0) + 1e-9))(style_matrix(texts)),
+    "style measures": lambda texts: _standardized(style_matrix(texts)),
     "LLM artefacts": lambda texts: np.array([[len(artefacts(t))] for t in texts], dtype=float),
 }
 

@@ -175,7 +175,8 @@ def replay_modes(model: TextModel, test: pd.DataFrame, *, count: int, typed_char
 
 def _print(rows: list, typed_chars: int) -> None:
     print(f"\n### Replays through the task pages (typed answers cut to about {typed_chars} characters)\n")
-    print("| mode | answers | flagged (band high) | flag rate | mean probability | most common first behaviour reason |")
+    print("| mode | answers | flagged (band high) | flag rate | mean probability "
+          "| most common first behaviour reason |")
     print("|---|---:|---:|---:|---:|---|")
     for mode, flags in rows:
         high = sum(v.flag.band == "high" for v in flags)

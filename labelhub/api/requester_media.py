@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import request, url_for
 
-from labelhub.api.routing import Routes, runtime
 from labelhub.api.responses import INTEGER, STRING, record
+from labelhub.api.routing import Routes, runtime
 from labelhub.errors import InvalidInputError
 from labelhub.services import media
 from labelhub.services.actors import Actor

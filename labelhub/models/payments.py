@@ -12,8 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labelhub.db import Base
 from labelhub.models.accounts import Worker
-from labelhub.models.hits import Assignment
 from labelhub.models.enums import Marketplace, enum_column
+from labelhub.models.hits import Assignment
 
 
 class LedgerAccount(Base):

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from labelhub.errors import InvalidInputError
-from labelhub.mturk.errors import wire_field
 from labelhub.money import parse_amount
+from labelhub.mturk.errors import wire_field
 
 ENTITY_ID = re.compile(r"^[A-Z0-9]{1,64}$")
 CUSTOMER_ID = re.compile(r"^A[A-Z0-9]{1,63}$")

@@ -223,10 +223,7 @@ def _selection(answer: ET.Element, ns: str) -> dict[str, Any]:
     style = (answer.findtext(f"{{{ns}}}StyleSuggestion") or "").strip()
     maximum = (answer.findtext(f"{{{ns}}}MaxSelectionCount") or "1").strip()
     multiple = style in ("checkbox", "multichooser") or (maximum.isdigit() and int(maximum) > 1)
-    if style in ("list", "dropdown", "combobox"):
-        kind = "select"
-    else:
-        kind = "checkbox" if multiple else "radio"
+    kind = "select" if style in ("list", "dropdown", "combobox") else "checkbox" if multiple else "radio"
     choices = tuple(Choice((s.findtext(f"{{{ns}}}SelectionIdentifier") or "").strip(),
                            _blocks(s, ns) or (Block("text"),))
                     for s in answer.iter(f"{{{ns}}}Selection"))

@@ -104,19 +104,22 @@ class RequirementSpec:
             problems["integer_values"] = "cannot be used with the Worker_Locale qualification"
         if any(isinstance(v, bool) or not isinstance(v, int) for v in ints):
             problems["integer_values"] = "must be integers"
-        count = len(ints) + len(locales)
-        if comparator in (Comparator.EXISTS, Comparator.DOES_NOT_EXIST):
-            if count:
-                problems["comparator"] = f"{comparator.value} takes no values"
-        elif comparator in (Comparator.IN, Comparator.NOT_IN):
-            if not count or len(ints) > 15 or len(locales) > 30:
-                problems["comparator"] = f"{comparator.value} takes 1-15 integer values or 1-30 locale values"
-        elif comparator in (Comparator.EQUAL_TO, Comparator.NOT_EQUAL_TO):
-            if count != 1:
-                problems["comparator"] = f"{comparator.value} takes exactly one value"
-        elif len(ints) != 1:
-            problems["comparator"] = f"{comparator.value} takes exactly one integer value"
+        if (problem := _comparator_problem(comparator, ints, locales)) is not None:
+            problems["comparator"] = problem
         _raise_if(problems)
+
+
+def _comparator_problem(comparator: Comparator, ints: tuple[int, ...], locales: tuple[Locale, ...]) -> str | None:
+    count = len(ints) + len(locales)
+    if comparator in (Comparator.EXISTS, Comparator.DOES_NOT_EXIST):
+        return f"{comparator.value} takes no values" if count else None
+    if comparator in (Comparator.IN, Comparator.NOT_IN):
+        if not count or len(ints) > 15 or len(locales) > 30:
+            return f"{comparator.value} takes 1-15 integer values or 1-30 locale values"
+        return None
+    if comparator in (Comparator.EQUAL_TO, Comparator.NOT_EQUAL_TO):
+        return f"{comparator.value} takes exactly one value" if count != 1 else None
+    return f"{comparator.value} takes exactly one integer value" if len(ints) != 1 else None
 
 
 @dataclass(frozen=True)

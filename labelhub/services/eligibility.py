@@ -91,7 +91,7 @@ def system_values(db: Session, marketplace: Marketplace, worker: Worker,
     counts: Counter[AssignmentStatus] = Counter(dict(db.execute(
         select(Assignment.status, func.count()).join(HIT, HIT.id == Assignment.hit_id)
         .where(Assignment.worker_id == worker.id, HIT.marketplace == marketplace)
-        .group_by(Assignment.status)).all()))
+        .group_by(Assignment.status)).tuples().all()))
     approved, rejected = counts[AssignmentStatus.APPROVED], counts[AssignmentStatus.REJECTED]
     submitted = approved + rejected + counts[AssignmentStatus.SUBMITTED]
     accepted = sum(counts.values())
@@ -121,7 +121,7 @@ def worker_values(db: Session, marketplace: Marketplace, worker: Worker,
         select(QualificationType.public_id, Qualification.integer_value)
         .join(Qualification, Qualification.qualification_type_id == QualificationType.id)
         .where(Qualification.worker_id == worker.id, Qualification.status == QualificationStatus.GRANTED,
-               QualificationType.marketplace == marketplace, QualificationType.deleted_at.is_(None))).all()
+               QualificationType.marketplace == marketplace, QualificationType.deleted_at.is_(None))).tuples().all()
     values.update(dict(granted))
     return values
 

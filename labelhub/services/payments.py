@@ -69,8 +69,9 @@ def send_bonus(rt: Runtime, actor: Actor, cmd: SendBonus) -> Created[Bonus]:
             raise InvalidStateError("A bonus can only be paid for a submitted assignment", entity="assignment")
         fee = ledger.pay_bonus(db, rt.settings.money, actor.marketplace, actor.id, assignment, cmd.amount_micros,
                                now=now)
-        bonus = Bonus(public_id=ids.new_id(), requester_id=actor.id, worker=worker, assignment=assignment, marketplace=actor.marketplace, amount_micros=cmd.amount_micros,
-                      fee_micros=fee, reason=cmd.reason, created_at=now)
+        bonus = Bonus(public_id=ids.new_id(), requester_id=actor.id, worker=worker, assignment=assignment,
+                      marketplace=actor.marketplace, amount_micros=cmd.amount_micros, fee_micros=fee,
+                      reason=cmd.reason, created_at=now)
         db.add(bonus)
         record_event(db, actor, "BonusPaid", entity="assignment", entity_id=assignment.public_id,
                      hit=assignment.hit, now=now, bonus=bonus.public_id, amount=cmd.amount_micros)

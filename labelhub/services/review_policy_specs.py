@@ -47,8 +47,8 @@ PARAMETERS: dict[str, dict[str, _Param]] = {
         "RejectIfWorkerAgreementScoreIsLessThan": _Param("int", 0, 101), "RejectReason": _Param("text")},
 }
 REQUIRED = {KNOWN_ANSWERS: ("AnswerKey",), PLURALITY: ("QuestionIds", "QuestionAgreementThreshold")}
-DEFAULTS = {KNOWN_ANSWERS: {"ExtendMaximumAssignments": 5},
-            PLURALITY: {"DisregardAssignmentIfRejected": False}}
+DEFAULTS: dict[str, dict[str, Any]] = {KNOWN_ANSWERS: {"ExtendMaximumAssignments": 5},
+                                       PLURALITY: {"DisregardAssignmentIfRejected": False}}
 # (reject threshold, approve threshold): a score may not be both below one and at least the other.
 THRESHOLD_PAIRS = {
     KNOWN_ANSWERS: ("RejectIfKnownAnswerScoreIsLessThan", "ApproveIfKnownAnswerScoreIsAtLeast"),

@@ -159,7 +159,8 @@ def available_hits(rt: Runtime, actor: Actor, *, cursor: str | None = None, limi
     """
     require_worker(actor)
     limit = check_page_size(limit)
-    after, now, found = decode_cursor(cursor), rt.clock(), []
+    after, now = decode_cursor(cursor), rt.clock()
+    found: list[HITListing] = []
     with rt.sessions() as db:
         worker = db.get_one(Worker, actor.id)
         values = eligibility.worker_values(db, actor.marketplace, worker, rt.settings.marketplace)

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from labelhub.money import format_amount
 from labelhub.web import account, auth, errors, images, pages, security, tasks, worker
 
+
 def _annotator_assets() -> Blueprint:
     """The annotators' ES modules and stylesheet at /static/annotators/<path> (the path an annotator's
     ``script`` names after "annotators/"), so modules can import each other by relative URL."""

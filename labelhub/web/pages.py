@@ -6,8 +6,8 @@ from flask import Blueprint, current_app, render_template, request
 
 from labelhub import runtime_of
 from labelhub.errors import DomainError
-from labelhub.money import format_amount
 from labelhub.models import Marketplace
+from labelhub.money import format_amount
 from labelhub.services import queries
 from labelhub.web import errors
 

@@ -39,7 +39,8 @@ def _telemetry(frame: pd.DataFrame) -> list[dict[str, int] | None]:
     bad = values.isna() & frame[columns].astype(str).apply(lambda c: c.str.strip() != "")
     if bad.to_numpy().any():
         row, column = np.argwhere(bad.to_numpy())[0]
-        raise ValueError(f"line {row + 2}: {columns[column]} must be a number, got {frame[columns[column]].iloc[row]!r}")
+        got = frame[columns[column]].iloc[row]
+        raise ValueError(f"line {row + 2}: {columns[column]} must be a number, got {got!r}")
     if (values < 0).to_numpy().any():
         row, column = np.argwhere((values < 0).to_numpy())[0]
         raise ValueError(f"line {row + 2}: {columns[column]} must not be negative")
@@ -61,7 +62,8 @@ def contexts_of(frame: pd.DataFrame) -> list[AnswerContext]:
         if task:
             by_task.setdefault(task, []).append(row)
     telemetry = _telemetry(frame)
-    contexts, seen = [], {}
+    contexts: list[AnswerContext] = []
+    seen: dict[str, list[str]] = {}
     for row, text in enumerate(texts):
         same = by_task.get(tasks[row], [])
         contexts.append(AnswerContext(

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-
 PASSWORD = "correct-horse-1"  # tests.factories gives every worker this password
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import empty_all_tables
 from labelhub import demo
 from labelhub.errors import InvalidInputError
 from labelhub.models import Marketplace
 from labelhub.money import parse_amount
 from labelhub.services import accounts, assignments, batches, hits, payments
+from tests.conftest import empty_all_tables
 
 
 def _logins(runtime) -> dict:

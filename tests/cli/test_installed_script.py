@@ -15,8 +15,8 @@ import pytest
 
 from labelhub import migrations
 from labelhub.models import Marketplace
-from labelhub.services import accounts
 from labelhub.runtime import Runtime
+from labelhub.services import accounts
 from labelhub.settings import DatabaseSettings, Settings
 
 STARTUP_SECONDS = 20

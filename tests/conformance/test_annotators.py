@@ -13,7 +13,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import annotators
-from annotators import REGISTRY, STATIC_FOLDER, TEMPLATE_FOLDER, AnswerError, AnswerShape, Annotator
+from annotators import REGISTRY, STATIC_FOLDER, TEMPLATE_FOLDER, Annotator, AnswerError, AnswerShape
 
 ALL = pytest.mark.parametrize("annotator", list(REGISTRY.values()), ids=list(REGISTRY))
 LABEL_SHAPES = {AnswerShape.CATEGORICAL, AnswerShape.MULTI_LABEL, AnswerShape.PAIRWISE, AnswerShape.ORDINAL}

@@ -138,7 +138,7 @@ class PsiTurkCalls:
         self.mtc.update_expiration_for_hit(HITId=hitid, ExpireAt=expiration)
 
     def expire_hit(self, hitid: str) -> None:
-        past = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(-30)
+        past = datetime.datetime.now(datetime.UTC) + datetime.timedelta(-30)
         self.mtc.update_expiration_for_hit(HITId=hitid, ExpireAt=past)
 
     def delete_hit(self, hitid: str) -> None:

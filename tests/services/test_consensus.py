@@ -148,7 +148,7 @@ def test_block_rule_blocks_the_worker_from_all_of_the_requesters_hits(runtime, f
 def test_dynamic_overlap_adds_assignments_only_where_the_consensus_is_unsure(runtime, factory):
     runtime.random = lambda: 0.99
     requester = factory.requester(deposit="500.00")
-    crowd = make_crowd(runtime, factory, items=2, gold=0, requester=requester, quality=_settings(
+    make_crowd(runtime, factory, items=2, gold=0, requester=requester, quality=_settings(
         method="MajorityVote", overlap={"min_assignments": 2, "max_assignments": 4, "confidence_target": 0.9}))
     first, second = [h for h in hits.list_hits(runtime, requester.actor, limit=10).items]
     agree = {first.public_id: ("positive", "positive"), second.public_id: ("positive", "negative")}

@@ -644,4 +644,4 @@ def test_hit_history_of_another_requesters_hit_is_refused(runtime, factory):
     alice, bob = factory.requester(), factory.requester()
     hit = factory.hit(alice.actor)
     with pytest.raises(PermissionDeniedError):
-        hits.hit_history(runtime, bob.actor, hit.public_id).items
+        hits.hit_history(runtime, bob.actor, hit.public_id)

@@ -90,7 +90,7 @@ def test_text_that_appears_without_typing_or_pasting_is_evidence():
 def test_shipped_model_loads_and_separates_an_llm_answer_from_a_crowd_answer():
     model = default_model()
     llm, human = model.probability([LLM_ANSWER, HUMAN_ANSWER])
-    assert llm > 0.9 > 0.1 > human
+    assert llm > 0.9 and human < 0.1
     assert 0.5 < model.threshold < 1.0 and "reference_logit" in model.metadata
 
 

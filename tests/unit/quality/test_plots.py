@@ -24,7 +24,7 @@ def test_accuracy_plot_orders_workers_and_marks_those_acted_on():
 def test_confusion_plot_shows_each_cell_and_refuses_a_wrong_shape():
     svg = plots.confusion_svg(["a", "b"], [[0.9, 0.2], [0.1, 0.8]], title="Confusion")
     texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]
-    assert ["90%", "20%", "10%", "80%"] == [t for t in texts if t and t.endswith("%")]
+    assert [t for t in texts if t and t.endswith("%")] == ["90%", "20%", "10%", "80%"]
     with pytest.raises(ValueError, match="expected 2 x 2"):
         plots.confusion_svg(["a", "b"], [[1.0]], title="bad")
 

@@ -37,7 +37,7 @@ def test_spam_rule_signs_each_with_its_evidence():
     found = {d.worker: d.reason for d in policy.decide(evidence)}
     assert set(found) == {"uniform", "runner", "fast"}
     assert "chi-square p = 0.60" in found["uniform"]
-    assert "answered 'x' 12 times in a row; the consensus differs on 5 of those" == found["runner"]
+    assert found["runner"] == "answered 'x' 12 times in a row; the consensus differs on 5 of those"
     assert "median 0.8 s per answer" in found["fast"]
 
 
