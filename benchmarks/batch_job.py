@@ -30,7 +30,7 @@ from labelhub import ids, migrations  # noqa: E402
 from labelhub.db import make_engine  # noqa: E402
 from labelhub.models import HIT, Assignment, AssignmentStatus, Marketplace, Worker  # noqa: E402
 from labelhub.money import parse_amount  # noqa: E402
-from labelhub.queueing import InlineEnqueuer  # noqa: E402
+from labelhub.queueing import InlineBackend  # noqa: E402
 from labelhub.runtime import Runtime  # noqa: E402
 from labelhub.services import accounts, batches, consensus, payments, qualifications  # noqa: E402
 from labelhub.services.batch_quality import QualitySettings  # noqa: E402
@@ -54,7 +54,7 @@ def _runtime(url: str | None, folder: Path) -> Runtime:
     else:
         engine = make_engine(settings.database.url)
     migrations.upgrade(engine)
-    return Runtime(settings=settings, engine=engine, enqueue=InlineEnqueuer())
+    return Runtime(settings=settings, engine=engine, backend=InlineBackend())
 
 
 def _drop_schema(url: str | None) -> None:
@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.workers:,} workers (seeded in {seeded:.1f} s)\n")
     print("| step | seconds | answers per second |")
     print("|---|---:|---:|")
-    print(f"| whole job, first run (inserts {outcome.hits:,} consensus rows) | {runs[0]:.2f} | {answers / runs[0]:,.0f} |")
+    print(f"| whole job, first run (inserts {outcome.hits:,} consensus rows) | {runs[0]:.2f} "
+          f"| {answers / runs[0]:,.0f} |")
     print(f"| whole job, second run (updates them) | {runs[1]:.2f} | {answers / runs[1]:,.0f} |")
     print(f"| of which: estimator and worker evidence (no database) | {compute:.2f} | {answers / compute:,.0f} |")
     return 0

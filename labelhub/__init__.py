@@ -15,13 +15,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     settings = settings or Settings.load()
     runtime = runtime or Runtime.from_settings(settings)
-    jobs.install_runtime(runtime)  # inline jobs (no Redis) must use this app's database, not config.toml's
+    jobs.install_runtime(runtime)  # jobs run in this process must use this app's database, not config.toml's
     if check_schema:
         migrations.check_current(runtime.engine)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=runtime.secret_key(), MAX_CONTENT_LENGTH=settings.web.max_request_bytes,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.extensions["labelhub"] = runtime
+    # The embedded job runner starts with the first request of each process (gunicorn forks after
+    # loading the app, and threads do not survive a fork); `labelhub run` starts it before serving.
+    app.before_request(lambda: runtime.backend.start(runtime))
     app.register_blueprint(api.create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(mturk.create_blueprint(), url_prefix="/mturk")
     web.register(app)

@@ -113,6 +113,10 @@ def _emit(values: dict[str, Any], as_json: bool) -> None:
 def _serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
+    from labelhub import runtime_of
+
+    runtime = runtime_of(app)
+    runtime.backend.start(runtime)  # background work starts now, not with the first request
     try:
         run_simple(host, port, app, threaded=True)
     except OSError as exc:
@@ -258,25 +262,55 @@ def worker_create(state: State, name: str, password: str | None, country: str | 
 
 @main.group()
 def jobs() -> None:
-    """Background jobs (rq on Redis)."""
+    """Background jobs: the worker that runs them, and what they are doing."""
 
 
 @jobs.command("worker")
-@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+@click.option("--burst", is_flag=True, help="Queue every sweep once, do what is due, then stop (for cron).")
 @pass_state
 def jobs_worker(state: State, burst: bool) -> None:
-    """Run an rq worker, with the scheduler of the periodic sweeps, on the configured Redis."""
-    if not state.settings.redis.url:
-        raise click.ClickException("redis.url is not set: the jobs worker needs Redis "
-                                   "(set LABELHUB_REDIS_URL).")
+    """Run the background work outside the web processes: rq workers on the configured Redis, or,
+    without Redis, the same runner the web processes embed (set [jobs] runner = "external" there)."""
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from labelhub.jobs import run_worker
+    from labelhub.jobs.worker import run_worker
 
     try:
         run_worker(state.settings, burst=burst)
     except RedisConnectionError as exc:
         raise click.ClickException(f"Cannot reach Redis (redis.url): {exc}") from None
+
+
+JOB_STATES = ("queued", "running", "succeeded", "failed")
+
+
+@jobs.command("list")
+@click.option("--state", "job_state", type=click.Choice(JOB_STATES), help="Only jobs in this state.")
+@click.option("--kind", help="Only jobs of this kind, e.g. aggregate_batch.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100), help="Jobs per page.")
+@click.option("--cursor", help="The cursor printed under the previous page.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per job.")
+@pass_state
+def jobs_list(state: State, job_state: str | None, kind: str | None, limit: int, cursor: str | None,
+              as_json: bool) -> None:
+    """Every job (the operator's view), oldest first: kind, target, state, progress, times, error."""
+    from labelhub.api import serializers
+    from labelhub.services import job_queue
+
+    page = job_queue.list_jobs(state.runtime, None, state=job_state, kind=kind, cursor=cursor, limit=limit)
+    for job in page.items:
+        row = serializers.job(job)
+        if as_json:
+            click.echo(json.dumps(row))
+            continue
+        progress = f"{row['progress']['done']}/{row['progress']['total'] or '?'}"
+        click.echo(f"{row['job_id']}  {row['kind']:<22} {row['state']:<9} {progress:>11}  "
+                   f"{row['target'] or '-':<40} {row['created_at']}  {(row['error'] or '')[:80]}")
+    if page.next_cursor and not as_json:
+        click.echo(f"more: --cursor {page.next_cursor}")
+    counts = job_queue.count_by_state(state.runtime)
+    if not as_json:
+        click.echo("totals: " + ", ".join(f"{s} {counts.get(s, 0)}" for s in JOB_STATES), err=True)
 
 
 LARGE_INPUT_BYTES = 5_000_000

@@ -1,43 +1,42 @@
-"""Runtime: the per-process wiring (engine, sessions, enqueuer, clock) every service receives."""
+"""Runtime: the per-process wiring (engine, sessions, job backend, clock) every service receives."""
 
 from __future__ import annotations
 
 import logging
 import os
 import secrets
-from random import SystemRandom
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from random import SystemRandom
 
 from redis import Redis
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from labelhub.db import make_engine, make_sessionmaker, utcnow
-from labelhub.queueing import Enqueuer, InlineEnqueuer, RqEnqueuer
+from labelhub.queueing import Backend, EmbeddedBackend, RqBackend
 from labelhub.settings import Settings
 
 log = logging.getLogger(__name__)
-AFTER_COMMIT_JOBS = "labelhub.after_commit_jobs"
+# Session.info keys written by the services: the jobs a unit of work queued, and whether it recorded
+# events (the outbox). The runtime tells the job backend about them once the unit of work commits.
+SUBMITTED_JOBS = "labelhub.submitted_jobs"
+EVENTS_RECORDED = "labelhub.events_recorded"
+_COMMITTED_WORK = "labelhub.committed_work"
 
 
-def enqueue_after_commit(db: Session, func: str, *args: int | str, job_id: str) -> None:
-    """Enqueue ``func(*args)`` once ``db``'s transaction has committed; nothing if it rolls back."""
-    db.info.setdefault(AFTER_COMMIT_JOBS, []).append((func, args, job_id))
-
-
-def _forget_jobs(db: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the unit of work ended (a commit has already sent its jobs)
-        db.info.pop(AFTER_COMMIT_JOBS, None)
+def _note_committed_work(db: Session) -> None:
+    if not db.in_nested_transaction():  # a released savepoint commits nothing yet
+        db.info[_COMMITTED_WORK] = (db.info.pop(SUBMITTED_JOBS, []), db.info.pop(EVENTS_RECORDED, False))
 
 
 @dataclass
 class Runtime:
     settings: Settings
     engine: Engine
-    enqueue: Enqueuer
+    backend: Backend
     clock: Callable[[], datetime] = utcnow
     redis: Redis | None = None
     # Uniform draws in [0, 1) for decisions workers must not predict (when a gold HIT comes).
@@ -47,19 +46,25 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self._sessions = make_sessionmaker(self.engine)
-        event.listen(self._sessions, "after_commit", self._enqueue_committed_jobs)
-        event.listen(self._sessions, "after_transaction_end", _forget_jobs)
+        event.listen(self._sessions, "after_commit", _note_committed_work)
+        event.listen(self._sessions, "after_transaction_end", self._after_unit_of_work)
         self._pid = os.getpid()
 
-    def _enqueue_committed_jobs(self, db: Session) -> None:
-        if db.in_nested_transaction():  # a savepoint was released; the work is not committed yet
+    def _after_unit_of_work(self, db: Session, transaction: SessionTransaction) -> None:
+        """Tell the job backend what a committed unit of work queued. Called once the transaction has
+        ended and its connection is back in the pool: a backend that runs work at once (tests) opens
+        new connections, and holding the old one meanwhile would exhaust the pool under load."""
+        if transaction.parent is not None:  # a savepoint ended; the unit of work goes on
             return
-        for func, args, job_id in db.info.pop(AFTER_COMMIT_JOBS, ()):
+        db.info.pop(SUBMITTED_JOBS, None)  # a rollback leaves these behind
+        db.info.pop(EVENTS_RECORDED, None)
+        jobs, events = db.info.pop(_COMMITTED_WORK, ((), False))
+        if jobs or events:
             try:
-                self.enqueue(func, *args, job_id=job_id)
+                self.backend.committed(self, jobs=jobs, events=events)
             except Exception:
-                # The change is committed either way; the periodic sweeps find work whose job was lost.
-                log.exception("could not enqueue %s (job %s); the sweeps will pick it up", func, job_id)
+                # The rows are committed either way; runners poll for them.
+                log.exception("the job backend could not be told of a commit; its runners will find the work")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -68,8 +73,8 @@ class Runtime:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url, echo=settings.database.echo)
         redis = Redis.from_url(settings.redis.url) if settings.redis.url else None
-        enqueue: Enqueuer = RqEnqueuer(redis, queue=settings.redis.queue) if redis else InlineEnqueuer()
-        return cls(settings=settings, engine=engine, enqueue=enqueue, redis=redis)
+        backend: Backend = RqBackend(redis, queue=settings.redis.queue) if redis else EmbeddedBackend()
+        return cls(settings=settings, engine=engine, backend=backend, redis=redis)
 
     @property
     def sessions(self) -> sessionmaker:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -63,8 +64,40 @@ class NotificationsSettings:
 
 
 @dataclass(frozen=True)
+class AccountsSettings:
+    # werkzeug's method string; tests lower the cost, deployments keep scrypt's default.
+    password_hash_method: str = "scrypt:32768:8:1"
+
+    def __post_init__(self) -> None:
+        if not _is_password_hash_method(self.password_hash_method):
+            raise ValueError(f"accounts.password_hash_method: {self.password_hash_method!r} is not a werkzeug "
+                             'method such as "scrypt:32768:8:1" or "pbkdf2:sha256:600000"')
+
+
+def _is_password_hash_method(method: str) -> bool:
+    """What werkzeug's generate_password_hash accepts, checked cheaply (werkzeug itself only fails when hashing)."""
+    name, *args = method.split(":")
+    try:
+        if name == "scrypt":
+            n, r, p = map(int, args) if args else (2, 1, 1)
+            return n > 1 and n & (n - 1) == 0 and r > 0 and p > 0
+        if name == "pbkdf2" and len(args) <= 2:
+            hashlib.pbkdf2_hmac(args[0] if args else "sha256", b"", b"", 1)  # ValueError: unknown hash
+            return len(args) < 2 or int(args[1]) > 0
+    except ValueError:
+        return False
+    return False
+
+
+@dataclass(frozen=True)
 class JobsSettings:
     sweep_interval_seconds: int = 60
+    runner: str = "embedded"
+    threads: int = 2
+    processes: int = 1
+    poll_interval_ms: int = 500
+    stale_after_seconds: int = 120
+    keep_finished_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -84,6 +117,7 @@ class Settings:
     money: MoneySettings = field(default_factory=MoneySettings)
     marketplace: MarketplaceSettings = field(default_factory=MarketplaceSettings)
     jobs: JobsSettings = field(default_factory=JobsSettings)
+    accounts: AccountsSettings = field(default_factory=AccountsSettings)
     notifications: NotificationsSettings = field(default_factory=NotificationsSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
 
@@ -130,28 +164,41 @@ def _build(cls: type, raw: Mapping[str, Any], *, where: str) -> Any:
     return cls(**values)
 
 
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered not in {"1", "0", "true", "false", "yes", "no"}:
+        raise ValueError
+    return lowered in {"1", "true", "yes"}
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool | float):  # int(5000.7) would silently drop the fraction
+        raise ValueError
+    return int(value)
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError
+    return number
+
+
+def _to_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError
+    return value
+
+
+_CONVERTERS: dict[type, Any] = {bool: _to_bool, int: _to_int, Decimal: _to_decimal, str: _to_str}
+
+
 def _coerce(value: Any, kind: type, where: str) -> Any:
     try:
-        if kind is bool:
-            if isinstance(value, bool):
-                return value
-            lowered = str(value).strip().lower()
-            if lowered not in {"1", "0", "true", "false", "yes", "no"}:
-                raise ValueError
-            return lowered in {"1", "true", "yes"}
-        if kind is int:
-            if isinstance(value, bool | float):  # int(5000.7) would silently drop the fraction
-                raise ValueError
-            return int(value)
-        if kind is Decimal:
-            if isinstance(value, bool):
-                raise ValueError
-            number = Decimal(str(value))
-            if not number.is_finite():
-                raise ValueError
-            return number
-        if not isinstance(value, str):
-            raise ValueError
-        return value
+        return _CONVERTERS[kind](value)
     except (ValueError, TypeError, InvalidOperation):
         raise ValueError(f"{where}: {value!r} is not a valid {kind.__name__}") from None

@@ -14,14 +14,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from werkzeug.serving import make_server
 
 from labelhub import create_app, jobs, migrations
 from labelhub.db import Base, make_engine
-from labelhub.queueing import InlineEnqueuer
+from labelhub.queueing import InlineBackend
 from labelhub.runtime import Runtime
-from labelhub.settings import DatabaseSettings, NotificationsSettings, Settings, StorageSettings
+from labelhub.settings import AccountsSettings, DatabaseSettings, NotificationsSettings, Settings, StorageSettings
 from tests.factories import Factory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -72,14 +72,32 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+# PostgreSQL: every id sequence a test used starts again, as TRUNCATE ... RESTART IDENTITY did.
+_RESTART_USED_SEQUENCES = text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+    "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL")
+
+
+def _tables_with_rows(conn: Connection, tables: list[str]) -> set[str]:
+    """The tables holding any row, in one statement; other connections' writes count too."""
+    query = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
+    return set(conn.execute(text(query)).scalars())
+
+
 def empty_all_tables(engine: Engine) -> None:
+    """DELETE the rows of the tables that have any, children first. Cheaper than TRUNCATE on PostgreSQL
+    (measured: ~9 ms against ~300 ms a test), and a test that wrote nothing costs one SELECT."""
     tables = [t.name for t in Base.metadata.sorted_tables]
     with engine.begin() as conn:
+        filled = _tables_with_rows(conn, tables)
+        deletes = [f"DELETE FROM {name}" for name in reversed(tables) if name in filled]
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            if deletes:
+                conn.exec_driver_sql("; ".join(deletes))  # one round trip
+            conn.execute(_RESTART_USED_SEQUENCES)
         else:
-            for name in reversed(tables):
-                conn.execute(text(f"DELETE FROM {name}"))
+            for statement in deletes:
+                conn.exec_driver_sql(statement)
 
 
 @pytest.fixture
@@ -91,14 +109,16 @@ def clock() -> Clock:
 def settings(database_url: str, tmp_path) -> Settings:
     base = Settings()
     # Test webhook receivers listen on 127.0.0.1, which production settings refuse as a destination.
+    # Passwords: still scrypt, at 1/32 of the production cost (hashing was about half of the services run).
     return replace(base, database=DatabaseSettings(url=database_url),
                    storage=StorageSettings(instance_path=str(tmp_path / "instance")),
-                   notifications=NotificationsSettings(allow_private_destinations=True))
+                   notifications=NotificationsSettings(allow_private_destinations=True),
+                   accounts=AccountsSettings(password_hash_method="scrypt:1024:8:1"))
 
 
 @pytest.fixture
 def runtime(engine: Engine, settings: Settings, clock: Clock) -> Iterator[Runtime]:
-    rt = Runtime(settings=settings, engine=engine, enqueue=InlineEnqueuer(), clock=clock)
+    rt = Runtime(settings=settings, engine=engine, backend=InlineBackend(), clock=clock)
     jobs.install_runtime(rt)
     yield rt
     jobs.install_runtime(None)

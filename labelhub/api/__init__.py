@@ -13,6 +13,7 @@ from labelhub.api import (
     openapi,
     requester_batches,
     requester_hits,
+    requester_jobs,
     requester_media,
     requester_money,
     requester_qualifications,
@@ -36,7 +37,8 @@ def _document() -> dict[str, Any]:
 
 def endpoints() -> list[Endpoint]:
     tables = (worker.routes, requester_hits.routes, requester_batches.routes, requester_money.routes,
-              requester_qualifications.routes, requester_workers.routes, requester_media.routes, meta)
+              requester_qualifications.routes, requester_workers.routes, requester_media.routes,
+              requester_jobs.routes, meta)
     return [endpoint for table in tables for endpoint in table.endpoints]
 
 

@@ -196,6 +196,15 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                           "band": {"type": "string", "enum": ["low", "medium", "high"]},
                           "reasons": {"type": "array", "items": STRING}, "action": nullable(STRING),
                           "scored_at": TIMESTAMP}),
+    "Job": record({
+        "job_id": STRING, "kind": STRING | {"description": "what the job does, e.g. aggregate_batch"},
+        "target": nullable(STRING) | {"description": "what it works on, e.g. batch:<batch_id>"},
+        "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+        "attempts": INTEGER,
+        "progress": record({"done": INTEGER, "total": nullable(INTEGER)}),
+        "created_at": TIMESTAMP, "started_at": nullable(TIMESTAMP), "finished_at": nullable(TIMESTAMP),
+        "error": nullable(STRING) | {"description": "the last attempt's error, when it failed"},
+        "result": {"type": ["object", "null"], "description": "what the job reported, e.g. counts"}}),
     "NotifyResult": record({"failures": {"type": "array", "items": record({
         "worker_id": STRING, "code": {"type": "string", "enum": ["SoftFailure", "HardFailure"]},
         "message": STRING})}}),

@@ -189,6 +189,9 @@ FLAGS_QUERY = paged(band=statuses(["low", "medium", "high"]),
                     min_probability={"type": "number", "minimum": 0, "maximum": 1})
 GOLD = obj({"answer": OBJECT | {"description": "the known answer, as a worker would submit it"}}, "answer")
 
+JOBS_QUERY = paged(state={"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+                   kind={"type": "string", "description": "a job kind, e.g. aggregate_batch"})
+
 # Worker ------------------------------------------------------------------------------------------------
 
 PAGE = paged()
@@ -206,4 +209,5 @@ PATH_PARAMETERS = {
     "qualification_type_id": "a qualification type's id",
     "request_id": "a qualification request's id",
     "worker_id": "a worker's id",
+    "job_id": "a job's id",
 }

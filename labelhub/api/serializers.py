@@ -13,6 +13,7 @@ from labelhub.models import (
     HIT,
     Assignment,
     Event,
+    Job,
     QualificationRequest,
     QualificationRequirement,
     WorkerMessage,
@@ -176,7 +177,7 @@ def batch(summary: BatchSummary) -> dict[str, Any]:
             "assignments_submitted": progress.assignments_submitted,
             "assignments_approved": progress.assignments_approved,
             "assignments_rejected": progress.assignments_rejected, "quality": summary.settings.to_json(),
-            "aggregation": {"pending": found.needs_aggregation, "aggregated_at": timestamp(found.aggregated_at),
+            "aggregation": {"pending": summary.aggregation_pending, "aggregated_at": timestamp(found.aggregated_at),
                             "method": found.aggregation_method, "reason": found.aggregation_reason,
                             "error": found.aggregation_error, "agreement": _number(found.agreement),
                             "hits_with_consensus": summary.hits_with_consensus,
@@ -203,3 +204,12 @@ def worker_score(view: WorkerScoreView) -> dict[str, Any]:
             "separation": _number(view.separation), "independence_p": _number(view.independence_p),
             "longest_run": view.run, "median_seconds": _number(view.median_seconds, 2),
             "confusion": view.confusion, "decision": view.decision}
+
+
+def job(found: Job) -> dict[str, Any]:
+    error = found.error.strip().splitlines()[-1] if found.error else None  # the message, not the traceback
+    return {"job_id": found.public_id, "kind": found.kind.rsplit(".", 1)[-1], "target": found.target,
+            "state": found.state, "attempts": found.attempts,
+            "progress": {"done": found.progress_done, "total": found.progress_total},
+            "created_at": timestamp(found.created_at), "started_at": timestamp(found.started_at),
+            "finished_at": timestamp(found.finished_at), "error": error, "result": found.result}

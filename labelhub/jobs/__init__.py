@@ -1,47 +1,70 @@
-"""rq job entry points: ids in, nothing out, idempotent, each one thin call into a service.
+"""Job entry points: ids in, a small dict of counts (or nothing) out, idempotent, each one thin call
+into a service. A job is a row of the jobs table naming one of these by dotted path
+(``labelhub.services.job_queue``); the runner (threads, or rq's work horses through ``run_job``)
+calls it with the row's arguments.
 
-Jobs take their Runtime from ``worker_runtime()``: the one ``run_worker`` installed at start-up, or
-one built from the settings on first use. Tests and embedding processes call ``install_runtime``.
+Jobs take their Runtime from ``worker_runtime()``: the one the serving process or ``labelhub jobs
+worker`` installed at start-up, or one built from the settings on first use.
 """
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
 from labelhub.jobs.context import install_runtime, worker_runtime
-from labelhub.jobs.worker import run_worker
-from labelhub.services import consensus, llm_flags, notifications, review_policies, sweeps
+from labelhub.services import consensus, job_queue, llm_flags, notifications, review_policies, sweeps
 
 __all__ = ["abandon_overdue", "aggregate_batch", "aggregate_due", "auto_approve_due", "deliver_notification",
-           "deliver_notifications", "expire_due_hits", "install_runtime", "review_assignment", "review_due", "review_hit",
-           "run_sweeps", "run_worker", "score_answers", "score_due", "worker_runtime"]
-
-log = logging.getLogger(__name__)
+           "deliver_notifications", "expire_due_hits", "install_runtime", "prune_jobs", "review_assignment",
+           "review_due", "review_hit", "run_job", "run_sweeps", "score_answers", "score_due", "worker_runtime"]
 
 
-def abandon_overdue() -> None:
+def run_job(job_public_id: str) -> None:
+    """rq's entry point: claim the jobs-table row and run it (nothing if it is taken or done)."""
+    from labelhub.jobs.runner import Heartbeat, execute
+
+    rt = worker_runtime()
+    claimed = job_queue.claim(rt, job_public_id, claimer=job_queue.runner_name("rq"))
+    if claimed is None:
+        return
+    heartbeat = Heartbeat(rt)
+    heartbeat.add(claimed.public_id)
+    heartbeat.start()
+    try:
+        execute(rt, claimed)
+    finally:
+        heartbeat.stop()
+
+
+def prune_jobs() -> dict[str, Any]:
+    """Delete finished jobs older than ``[jobs] keep_finished_days``."""
+    return {"deleted": job_queue.prune_finished(worker_runtime())}
+
+
+def abandon_overdue() -> dict[str, Any]:
     """Accepted assignments past their deadline become Abandoned; their slots reopen."""
-    log.info("abandoned %d overdue assignments", sweeps.abandon_overdue(worker_runtime()))
+    return {"abandoned": sweeps.abandon_overdue(worker_runtime())}
 
 
-def auto_approve_due() -> None:
+def auto_approve_due() -> dict[str, Any]:
     """Submitted assignments whose auto-approval time has come are approved and paid."""
-    log.info("auto-approved %d assignments", sweeps.auto_approve_due(worker_runtime()))
+    return {"approved": sweeps.auto_approve_due(worker_runtime())}
 
 
-def expire_due_hits() -> None:
+def expire_due_hits() -> dict[str, Any]:
     """HITs past their lifetime are expired and the funds of their unused slots released."""
-    log.info("expired %d HITs", sweeps.expire_due_hits(worker_runtime()))
+    return {"expired": sweeps.expire_due_hits(worker_runtime())}
 
 
-def deliver_notification(event_doc_id: str) -> None:
+def deliver_notification(event_doc_id: str) -> dict[str, Any]:
     """Send one webhook delivery if it is still pending and due."""
-    log.info("notification %s: %s", event_doc_id, notifications.deliver(worker_runtime(), event_doc_id))
+    status = notifications.deliver(worker_runtime(), event_doc_id)
+    return {"status": None if status is None else str(status)}
 
 
-def deliver_notifications() -> None:
+def deliver_notifications() -> dict[str, Any]:
     """Send every webhook delivery that is due: retries, and any whose job was lost."""
-    log.info("delivered %d notifications", notifications.deliver_due(worker_runtime()))
+    return {"delivered": notifications.deliver_due(worker_runtime())}
 
 
 def review_assignment(assignment_id: str) -> None:
@@ -54,37 +77,39 @@ def review_hit(hit_id: str) -> None:
     review_policies.review_hit(worker_runtime(), hit_id)
 
 
-def review_due() -> None:
+def review_due() -> dict[str, Any]:
     """Review policy runs that a lost or interrupted job left undone."""
-    log.info("made %d review policy runs", review_policies.review_due(worker_runtime()))
+    return {"runs": review_policies.review_due(worker_runtime())}
 
 
-def aggregate_batch(batch_id: str) -> None:
+def aggregate_batch(batch_id: str) -> dict[str, Any]:
     """Recompute a batch's consensus, worker scores, qualification feed and dynamic overlap if it has
     answers the last run did not see."""
-    log.info("aggregation: %s", consensus.aggregate_batch(worker_runtime(), batch_id))
+    outcome = consensus.aggregate_batch(worker_runtime(), batch_id)
+    return {"ran": outcome.ran, "answers": outcome.answers, "hits": outcome.hits, "error": outcome.error}
 
 
-def aggregate_due() -> None:
-    """Aggregate the batches whose job was lost or whose answers arrived during their last run."""
-    log.info("aggregated %d batches", consensus.aggregate_due(worker_runtime()))
+def aggregate_due() -> dict[str, Any]:
+    """Queue the aggregation of batches with answers newer than their last aggregation and none queued."""
+    return {"queued": consensus.aggregate_due(worker_runtime())}
 
 
-def score_answers(hit_id: str) -> None:
+def score_answers(hit_id: str) -> dict[str, Any]:
     """Score the text answers of a HIT for LLM authorship and apply the batch's setting."""
-    log.info("LLM flags: %s", llm_flags.score_hit(worker_runtime(), hit_id))
+    outcome = llm_flags.score_hit(worker_runtime(), hit_id)
+    return {"scored": outcome.scored, "flagged": outcome.flagged, "newly_flagged": outcome.newly_flagged}
 
 
-def score_due() -> None:
+def score_due() -> dict[str, Any]:
     """Score text answers whose scoring job was lost."""
-    log.info("scored the answers of %d HITs", llm_flags.score_due(worker_runtime()))
+    return {"hits": llm_flags.score_due(worker_runtime())}
 
 
-def run_sweeps() -> None:
-    """Every sweep, in the order the scheduler enqueues them (for the system cron or by hand)."""
+def run_sweeps() -> dict[str, Any]:
+    """Every sweep at once, in the runner's order (by hand, or from the system cron)."""
     rt = worker_runtime()
-    done = sweeps.run_all(rt) | {"reviews": review_policies.review_due(rt),
+    return sweeps.run_all(rt) | {"reviews": review_policies.review_due(rt),
                                  "notifications": notifications.deliver_due(rt),
                                  "llm_scores": llm_flags.score_due(rt),
-                                 "aggregations": consensus.aggregate_due(rt)}
-    log.info("sweeps done: %s", done)
+                                 "aggregations_queued": consensus.aggregate_due(rt),
+                                 "jobs_pruned": job_queue.prune_finished(rt)}

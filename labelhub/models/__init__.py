@@ -13,6 +13,7 @@ from labelhub.models.enums import (
 )
 from labelhub.models.events import Event, RequestToken
 from labelhub.models.hits import HIT, Assignment, Batch, HITType, QualificationRequirement
+from labelhub.models.jobs import FINISHED, Job, JobState
 from labelhub.models.notifications import (
     DeliveryStatus,
     NotificationDelivery,
@@ -32,7 +33,8 @@ from labelhub.models.workers import WorkerBlock, WorkerMessage
 __all__ = [
     "HIT", "AccessKey", "AnswerFlag", "ApiToken", "Assignment", "AssignmentStatus", "Batch", "Bonus", "Comparator",
     "ConsensusLabel",
-    "DeliveryStatus", "Event", "GuardedAction", "HITStatus", "HITType", "LedgerAccount", "LedgerEntry",
+    "FINISHED", "DeliveryStatus", "Event", "GuardedAction", "HITStatus", "HITType", "Job", "JobState",
+    "LedgerAccount", "LedgerEntry",
     "LedgerTransaction", "Marketplace", "NotificationDelivery", "NotificationSetting", "Qualification",
     "QualificationRequest", "QualificationRequirement", "QualificationStatus", "QualificationType",
     "QualificationTypeStatus", "RequestStatus", "RequestToken", "Requester", "ReviewAction",

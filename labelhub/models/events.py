@@ -1,11 +1,16 @@
 """The event log: one row per state change (who, what, when), so any HIT's history can be replayed,
-and the UniqueRequestToken memory behind idempotent creates."""
+and the UniqueRequestToken memory behind idempotent creates.
+
+The event row is also the outbox: it is written in the transaction of the change it records, and
+after that commits a runner hands it to the subscribers of ``labelhub.services.reactions``, then
+sets ``dispatched_at``. An event not yet dispatched when a process dies is dispatched by the next.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labelhub.db import Base
@@ -17,6 +22,8 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_hit", "hit_id", "id"),
         Index("ix_events_entity", "entity", "entity_id", "id"),
+        Index("ix_events_undispatched", "id", sqlite_where=text("dispatched_at IS NULL"),
+              postgresql_where=text("dispatched_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,6 +35,7 @@ class Event(Base):
     entity_id: Mapped[str] = mapped_column(String(30))
     hit_id: Mapped[int | None] = mapped_column(ForeignKey("hits.id"))
     data: Mapped[dict | None]
+    dispatched_at: Mapped[datetime | None]
 
 
 class RequestToken(Base):

@@ -12,8 +12,8 @@ from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labelhub.db import Base
-from labelhub.models.accounts import Worker
 from labelhub.errors import InvalidStateError
+from labelhub.models.accounts import Worker
 from labelhub.models.enums import (
     AssignmentStatus,
     Comparator,
@@ -41,8 +41,9 @@ class Batch(Base):
     created_at: Mapped[datetime]
     # The requester's consensus and quality settings (labelhub.services.batch_quality.QualitySettings).
     quality: Mapped[dict | None]
-    # Set by every answer that the consensus has not seen yet, cleared when an aggregation starts.
-    needs_aggregation: Mapped[bool] = mapped_column(default=False)
+    # A digest of what the last aggregation read (answers, weights, gold, settings): a run that
+    # finds the same digest has nothing to do. None: aggregate on the next run whatever it finds.
+    aggregated_fingerprint: Mapped[str | None] = mapped_column(String(64))
     aggregated_at: Mapped[datetime | None]
     aggregation_method: Mapped[str | None] = mapped_column(String(64))
     aggregation_reason: Mapped[str | None] = mapped_column(String(1024))

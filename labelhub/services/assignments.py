@@ -30,7 +30,7 @@ REVIEWED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentSta
 
 def _hit_in_marketplace(db: Session, actor: Actor, hit_public_id: str, *, lock: bool) -> HIT:
     stmt = select(HIT).where(HIT.public_id == hit_public_id, HIT.marketplace == actor.marketplace)
-    hit = db.scalars(stmt.with_for_update(of=HIT) if lock else stmt).one_or_none()
+    hit = db.scalars(stmt.with_for_update(of=HIT, key_share=True) if lock else stmt).one_or_none()
     if hit is None or hit.status is HITStatus.DISPOSED:
         raise NotFoundError(f"Hit {hit_public_id} does not exist.", entity="hit")
     return hit
@@ -47,7 +47,7 @@ def _assignment(db: Session, actor: Actor, assignment_public_id: str, *, lock: b
     if not owner_ok:
         raise PermissionDeniedError(f"Assignment {assignment_public_id} is not yours", entity="assignment")
     if lock:  # lock the HIT first, then re-read the assignment under that lock
-        db.scalars(select(HIT).where(HIT.id == found.hit_id).with_for_update(of=HIT)
+        db.scalars(select(HIT).where(HIT.id == found.hit_id).with_for_update(of=HIT, key_share=True)
                    .execution_options(populate_existing=True)).one()
         db.refresh(found)
     return found

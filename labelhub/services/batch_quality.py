@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import annotators
@@ -23,7 +24,8 @@ from aggregation import methods
 from aggregation.consensus import CATEGORICAL_SHAPES, SHAPES
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from labelhub.models import Batch, QualificationType, QualificationTypeStatus
-from labelhub.runtime import Runtime, enqueue_after_commit
+from labelhub.runtime import Runtime
+from labelhub.services import job_queue
 from labelhub.services.actors import Actor, require_requester
 from labelhub.services.common import record_event
 from labelhub.settings import MoneySettings
@@ -205,7 +207,7 @@ def _check_feed_type(db: Session, actor: Actor, public_id: str, problems: dict[s
 def owned_batch(db: Session, actor: Actor, batch_public_id: str, *, lock: bool = False) -> Batch:
     """The requester's batch in the actor's marketplace (the system actor may read any)."""
     stmt = select(Batch).where(Batch.public_id == batch_public_id, Batch.marketplace == actor.marketplace)
-    batch = db.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
+    batch = db.scalars(stmt.with_for_update(key_share=True) if lock else stmt).one_or_none()
     if batch is None:
         raise NotFoundError(f"Batch {batch_public_id} does not exist", entity="batch")
     if actor.kind != "system" and batch.requester_id != actor.id:
@@ -213,10 +215,16 @@ def owned_batch(db: Session, actor: Actor, batch_public_id: str, *, lock: bool =
     return batch
 
 
-def request_aggregation(db: Session, batch: Batch) -> None:
-    """Mark the batch for a new aggregation and enqueue it once this transaction commits."""
-    db.execute(update(Batch).where(Batch.id == batch.id).values(needs_aggregation=True))
-    enqueue_after_commit(db, AGGREGATE_JOB, batch.public_id, job_id=f"labelhub-aggregate-{batch.public_id}")
+def request_aggregation(db: Session, batch: Batch, *, now: datetime) -> None:
+    """Queue the batch's aggregation in the caller's transaction; one run per batch waits at a time,
+    and a run that finds what the last one read (its fingerprint) stops at once. No batch row is
+    written, so concurrent submissions to one batch do not queue behind each other on it."""
+    job_queue.submit(db, AGGREGATE_JOB, batch.public_id, key=aggregation_key(batch.public_id),
+                     target=f"batch:{batch.public_id}", requester_id=batch.requester_id, now=now)
+
+
+def aggregation_key(batch_public_id: str) -> str:
+    return f"aggregate:{batch_public_id}"
 
 
 def update_quality(rt: Runtime, actor: Actor, batch_public_id: str, settings: QualitySettings) -> Batch:
@@ -229,7 +237,7 @@ def update_quality(rt: Runtime, actor: Actor, batch_public_id: str, settings: Qu
         check_for_batch(db, actor, settings, shape=batch_shape(batch), money=rt.settings.money)
         batch.quality = settings.to_json()
         record_event(db, actor, "BatchQualityChanged", entity="batch", entity_id=batch.public_id, now=now)
-        request_aggregation(db, batch)
+        request_aggregation(db, batch, now=now)
     return batch
 
 
@@ -241,4 +249,5 @@ def request_run(rt: Runtime, actor: Actor, batch_public_id: str) -> None:
         batch = owned_batch(db, actor, batch_public_id, lock=True)
         if batch_shape(batch) is None:
             raise InvalidStateError("This batch's task type has no consensus to compute", entity="batch")
-        request_aggregation(db, batch)
+        batch.aggregated_fingerprint = None  # run even if nothing it reads has changed
+        request_aggregation(db, batch, now=rt.clock())

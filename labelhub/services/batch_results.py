@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from labelhub.errors import NotFoundError
 from labelhub.models import HIT, Batch, ConsensusLabel, Worker, WorkerScore
 from labelhub.runtime import Runtime
+from labelhub.services import job_queue
 from labelhub.services.actors import Actor, require_requester
-from labelhub.services.batch_quality import QualitySettings, owned_batch
+from labelhub.services.batch_quality import QualitySettings, aggregation_key, owned_batch
 from labelhub.services.batches import BatchProgress, progress_of
 from labelhub.services.common import Page, check_page_size, decode_cursor, encode_cursor, paginate
 from labelhub.services.llm_flags import LLMSummary, llm_summary
@@ -36,6 +37,7 @@ class BatchSummary:
     mean_confidence: float | None
     confident_hits: int  # at or above the overlap target (0.95 without dynamic overlap)
     llm: LLMSummary
+    aggregation_pending: bool  # a run is queued or in progress
 
 
 def _summary(db: Session, batch: Batch) -> BatchSummary:
@@ -46,8 +48,9 @@ def _summary(db: Session, batch: Batch) -> BatchSummary:
         func.count(ConsensusLabel.id).filter(ConsensusLabel.confidence >= target))
         .where(ConsensusLabel.batch_id == batch.id)).one()
     gold = db.scalar(select(func.count(HIT.id)).where(HIT.batch_id == batch.id, HIT.is_gold))
+    pending = bool(job_queue.pending_keys(db, [aggregation_key(batch.public_id)]))
     return BatchSummary(batch, progress_of(db, batch), int(gold or 0), settings, int(labelled),
-                        None if mean is None else float(mean), int(confident), llm_summary(db, batch))
+                        None if mean is None else float(mean), int(confident), llm_summary(db, batch), pending)
 
 
 def batch_summary(rt: Runtime, actor: Actor, batch_public_id: str) -> BatchSummary:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from labelhub.errors import InvalidInputError, NotFoundError
 from labelhub.models import HIT, Event, RequestToken, Worker
+from labelhub.runtime import EVENTS_RECORDED
 from labelhub.services.actors import Actor
 
 T = TypeVar("T")
@@ -74,19 +75,11 @@ def paginate(db: Session, stmt: Select, id_column: InstrumentedAttribute, cursor
 
 def record_event(db: Session, actor: Actor, action: str, *, entity: str, entity_id: str, now: datetime,
                  hit: HIT | None = None, **data: Any) -> None:
-    """Log a state change; in the same transaction, queue the notification, the review policy run,
-    the batch aggregation and the LLM-flag scoring it calls for (each is sent to a job once the
-    transaction commits)."""
+    """Log a state change in the caller's transaction. The row is the outbox: once the transaction
+    commits, a runner hands it to the reactions registered in ``labelhub.services.reactions``."""
     db.add(Event(marketplace=actor.marketplace, at=now, actor=actor.label, action=action, entity=entity,
                  entity_id=entity_id, hit_id=hit.id if hit is not None else None, data=data or None))
-    if hit is not None:
-        # Imported here: both use the HIT use cases, which import this module.
-        from labelhub.services import consensus, llm_flags, notifications, review_policies
-
-        notifications.queue_event(db, action, hit=hit, entity_id=entity_id, now=now)
-        review_policies.queue_review(db, action, hit=hit, entity_id=entity_id)
-        consensus.queue_aggregation(db, action, hit=hit)
-        llm_flags.queue_scoring(db, action, hit=hit)
+    db.info[EVENTS_RECORDED] = True
 
 
 def find_token(db: Session, actor: Actor, scope: str, token: str | None, *, now: datetime,

@@ -1,36 +1,40 @@
 """Aggregating a batch: answers -> a consensus per HIT, each worker's evidence, the quality rules'
 decisions, the qualification feed and dynamic overlap. It runs as the job
-``labelhub.jobs.aggregate_batch``, enqueued after every submission or rejection in a batch.
+``labelhub.jobs.aggregate_batch``, queued (one waiting run per batch) by the reaction to every
+submission or rejection in a batch.
 
 Three steps, so no transaction stays open while the estimators run:
 
-1. ``_snapshot`` (one transaction): lock the batch, clear ``needs_aggregation`` and read its answers.
-   An answer submitted from then on sets the flag again, so it is never lost: the next job, or the
-   ``aggregate_due`` sweep, picks it up.
+1. ``_snapshot`` (one read): the batch's answers, weights and gold, and their fingerprint. If the
+   last run read the same fingerprint there is nothing to do. An answer committed after this read
+   has its own event, whose reaction queues the next run (this one is running, so that one waits).
 2. ``_compute`` (no database): the consensus of ``aggregation.consensus`` and the evidence of
    ``quality``.
 3. ``quality_feed.store`` (one transaction): consensus rows, worker evidence, decisions, the
-   qualification feed and dynamic overlap.
+   qualification feed and dynamic overlap, and the fingerprint.
 
-Running it twice in a row changes nothing: without new answers the second run returns at step 1.
+Running it twice in a row changes nothing: the second run stops at step 1.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from aggregation import methods
 from aggregation.consensus import CATEGORICAL_SHAPES, Consensus, consensus
 from labelhub.errors import NotFoundError
-from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch
+from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch, Event
 from labelhub.runtime import Runtime
-from labelhub.services import quality_feed
-from labelhub.services.batch_quality import QualitySettings, batch_shape, request_aggregation
+from labelhub.services import job_queue, quality_feed
+from labelhub.services.batch_quality import QualitySettings, aggregation_key, batch_shape, request_aggregation
 from labelhub.services.gold import label_of
 from labelhub.services.quality_feed import Computed, Outcome, Snapshot
 from quality import independence_p, longest_run, median_seconds, separation, worker_counts
@@ -38,23 +42,24 @@ from quality import independence_p, longest_run, median_seconds, separation, wor
 TRIGGERS = frozenset({"AssignmentSubmitted", "AssignmentRejected"})
 COUNTED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED)
 VALUE_KEYS = {"boxes": "boxes", "spans": "spans", "text": "text"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def queue_aggregation(db: Session, action: str, *, hit: HIT) -> None:
-    """After a submission or a rejection in a batch with a consensus, aggregate it again (after commit)."""
-    if action not in TRIGGERS or hit.batch_id is None:
+def queue_aggregation(db: Session, event: Event, hit: HIT) -> None:
+    """Reaction: after a submission or a rejection in a batch with a consensus, aggregate it again."""
+    if hit.batch_id is None:
         return
     batch = db.get_one(Batch, hit.batch_id)
     if batch_shape(batch) is not None:
-        request_aggregation(db, batch)
+        request_aggregation(db, batch, now=event.at)
 
 
 def aggregate_batch(rt: Runtime, batch_public_id: str, *, force: bool = False) -> Outcome:
     """Aggregate the batch if it has answers the last run did not see (always, with ``force``).
 
     Answers the estimators refuse (ValueError) end the run with the problem recorded on the batch
-    (``aggregation_error``); any other failure marks the batch for the next run and propagates (rq
-    retries it). Raises NotFoundError for an unknown batch.
+    (``aggregation_error``); any other failure propagates (the job is tried again later). Raises
+    NotFoundError for an unknown batch.
     """
     snapshot = _snapshot(rt, batch_public_id, force=force)
     if snapshot is None:
@@ -63,37 +68,53 @@ def aggregate_batch(rt: Runtime, batch_public_id: str, *, force: bool = False) -
         computed = _compute(snapshot)
     except ValueError as exc:
         return quality_feed.record_failure(rt, snapshot, str(exc))
-    except Exception:
-        with rt.sessions.begin() as db:
-            db.execute(update(Batch).where(Batch.id == snapshot.batch_id).values(needs_aggregation=True))
-        raise
     return quality_feed.store(rt, snapshot, computed)
 
 
 def aggregate_due(rt: Runtime) -> int:
-    """Aggregate every batch still marked as needing it (an enqueue lost after a commit, or an answer
-    that arrived while its batch's job was running). Returns the number of batches aggregated."""
-    with rt.sessions() as db:
-        due = list(db.scalars(select(Batch.public_id).where(Batch.needs_aggregation).order_by(Batch.id)))
-    return sum(aggregate_batch(rt, public_id).ran for public_id in due)
+    """Queue the aggregation of every batch with answers submitted after its last aggregation and none
+    waiting or running (a reaction that failed, or data older than the outbox). Returns how many."""
+    now = rt.clock()
+    later = exists().where(HIT.batch_id == Batch.id, Assignment.hit_id == HIT.id, Assignment.status.in_(COUNTED),
+                           Assignment.submitted_at > func.coalesce(Batch.aggregated_at, EPOCH))
+    with rt.sessions.begin() as db:
+        due = [b for b in db.scalars(select(Batch).where(later).order_by(Batch.id)) if batch_shape(b) is not None]
+        waiting = job_queue.pending_keys(db, [aggregation_key(b.public_id) for b in due])
+        due = [b for b in due if aggregation_key(b.public_id) not in waiting]
+        for batch in due:
+            request_aggregation(db, batch, now=now)
+    return len(due)
 
 
 def _snapshot(rt: Runtime, batch_public_id: str, *, force: bool) -> Snapshot | None:
-    with rt.sessions.begin() as db:
-        batch = db.scalars(select(Batch).where(Batch.public_id == batch_public_id).with_for_update()).one_or_none()
+    with rt.sessions() as db:
+        batch = db.scalars(select(Batch).where(Batch.public_id == batch_public_id)).one_or_none()
         if batch is None:
             raise NotFoundError(f"Batch {batch_public_id} does not exist", entity="batch")
         shape = batch_shape(batch)
-        if shape is None or not (batch.needs_aggregation or force):
+        if shape is None:
             return None
-        batch.needs_aggregation = False
         config = (batch.template or {}).get("config", {})
         settings = QualitySettings.stored(batch.quality)
         answers = _weigh_by_llm_flags(db, batch, settings, _answers(db, batch, shape, config))
         gold = {hit_id: label_of(batch, answer) for hit_id, answer in db.execute(
             select(HIT.id, HIT.gold_answer).where(HIT.batch_id == batch.id, HIT.is_gold)).tuples()}
+        fingerprint = _fingerprint(answers, gold, settings)
+        never_ran = batch.aggregated_fingerprint is None and batch.aggregated_at is None
+        if (answers.empty and never_ran) or (fingerprint == batch.aggregated_fingerprint and not force):
+            return None
         return Snapshot(batch.id, batch.public_id, shape, settings, answers, pd.Series(gold, dtype=object),
-                        config)
+                        config, fingerprint)
+
+
+def _fingerprint(answers: pd.DataFrame, gold: dict[int, Any], settings: QualitySettings) -> str:
+    """What a run's result depends on: which answers count and with what weight, the gold answers
+    and the settings."""
+    digest = hashlib.sha256(json.dumps(settings.to_json(), sort_keys=True, default=str).encode())
+    digest.update(np.ascontiguousarray(answers["assignment"].to_numpy(dtype=np.int64)).tobytes())
+    digest.update(np.ascontiguousarray(answers["weight"].to_numpy(dtype=np.float64)).tobytes())
+    digest.update(json.dumps(sorted((k, repr(v)) for k, v in gold.items())).encode())
+    return digest.hexdigest()
 
 
 def _answers(db: Session, batch: Batch, shape: str, config: dict[str, Any]) -> pd.DataFrame:
@@ -161,7 +182,7 @@ def _evidence(snapshot: Snapshot, result: Consensus, gold: pd.Series | None) -> 
         evidence.at[worker, "independence_p"] = independence_p(mine["label"].tolist(), theirs)
         evidence.at[worker, "run_label"] = str(run.label)
         evidence.at[worker, "run_length"], evidence.at[worker, "run_disagreements"] = run.length, run.disagreements
-        if "confusion" in result.workers.columns and weights is not None:
+        if "confusion" in result.workers.columns and weights is not None and result.classes is not None:
             matrix = result.workers.at[worker, "confusion"]
             evidence.at[worker, "separation"] = separation(matrix, weights)
             evidence.at[worker, "confusion"] = {"classes": [str(c) for c in result.classes],

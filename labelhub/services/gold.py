@@ -70,7 +70,7 @@ def mark_gold(rt: Runtime, actor: Actor, hit_public_id: str, answer: object) -> 
         hit.is_gold = True
         db.execute(delete(ConsensusLabel).where(ConsensusLabel.hit_id == hit.id))
         record_event(db, actor, "HITMarkedGold", entity="hit", entity_id=hit.public_id, now=now)
-        request_aggregation(db, batch)
+        request_aggregation(db, batch, now=now)
     return hit
 
 
@@ -83,7 +83,7 @@ def clear_gold(rt: Runtime, actor: Actor, hit_public_id: str) -> HIT:
         if hit.is_gold:
             hit.is_gold, hit.gold_answer = False, None
             record_event(db, actor, "HITUnmarkedGold", entity="hit", entity_id=hit.public_id, now=now)
-            request_aggregation(db, batch)
+            request_aggregation(db, batch, now=now)
     return hit
 
 

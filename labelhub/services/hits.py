@@ -106,7 +106,7 @@ def owned_hit(db: Session, actor: Actor, hit_public_id: str, *, lock: bool = Fal
     """The actor's HIT in the actor's marketplace; ``lock`` takes the HIT's row lock."""
     stmt = select(HIT).where(HIT.public_id == hit_public_id, HIT.marketplace == actor.marketplace)
     if lock:
-        stmt = stmt.with_for_update(of=HIT)
+        stmt = stmt.with_for_update(of=HIT, key_share=True)
     hit = db.scalars(stmt).one_or_none()
     if hit is None:
         raise NotFoundError(f"Hit {hit_public_id} does not exist.", entity="hit")
@@ -288,8 +288,7 @@ def remove_open_assignments_locked(db: Session, actor: Actor, hit: HIT, count: i
 
 def expire(db: Session, actor: Actor, hit: HIT, *, now: datetime) -> None:
     """Stop the HIT taking new workers now; funds for slots nobody holds go back to the requester."""
-    if hit.expires_at > now:
-        hit.expires_at = now
+    hit.expires_at = min(hit.expires_at, now)
     hit.expired_at = now
     refresh_status(db, actor, hit, now=now)
     ledger.sync_hold(db, hit, now=now)

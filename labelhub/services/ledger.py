@@ -51,7 +51,7 @@ def account(db: Session, marketplace: Marketplace, owner: str, purpose: str, *,
     """Get or create an account; ``lock`` takes its row lock so balance checks cannot race."""
     stmt = select(LedgerAccount).where(LedgerAccount.marketplace == marketplace, LedgerAccount.owner == owner,
                                        LedgerAccount.purpose == purpose)
-    found = db.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
+    found = db.scalars(stmt.with_for_update(key_share=True) if lock else stmt).one_or_none()
     if found is not None:
         return found
     try:
@@ -59,7 +59,7 @@ def account(db: Session, marketplace: Marketplace, owner: str, purpose: str, *,
             created = LedgerAccount(marketplace=marketplace, owner=owner, purpose=purpose)
             db.add(created)
     except IntegrityError:  # another transaction created it first
-        return db.scalars(stmt.with_for_update() if lock else stmt).one()
+        return db.scalars(stmt.with_for_update(key_share=True) if lock else stmt).one()
     return created
 
 

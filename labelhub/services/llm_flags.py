@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 import annotators
 from labelhub.errors import InvalidInputError, NotFoundError
-from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch, Worker
-from labelhub.runtime import Runtime, enqueue_after_commit
+from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch, Event, Worker
+from labelhub.runtime import Runtime
+from labelhub.services import job_queue
 from labelhub.services.actors import Actor, require_requester, system_actor
 from labelhub.services.assignments import reject_locked
 from labelhub.services.batch_quality import QualitySettings, owned_batch, request_aggregation
@@ -65,12 +66,16 @@ def text_model(path: str) -> TextModel:
     return TextModel.load(path) if path else default_model()
 
 
-def queue_scoring(db: Session, action: str, *, hit: HIT) -> None:
-    """After a submission to a text batch, score the HIT's answers once the transaction commits."""
-    if action != "AssignmentSubmitted" or hit.batch_id is None:
+TRIGGERS = frozenset({"AssignmentSubmitted"})
+
+
+def queue_scoring(db: Session, event: Event, hit: HIT) -> None:
+    """Reaction: after a submission to a text batch, score the HIT's answers (one run per HIT waits)."""
+    if hit.batch_id is None:
         return
     if takes_text(db.get_one(Batch, hit.batch_id)):
-        enqueue_after_commit(db, SCORE_JOB, hit.public_id, job_id=f"labelhub-llm-{hit.public_id}")
+        job_queue.submit(db, SCORE_JOB, hit.public_id, key=f"llm:{hit.public_id}", target=f"hit:{hit.public_id}",
+                         requester_id=hit.requester_id, now=event.at)
 
 
 def _references(hit: HIT, field: str) -> list[str]:
@@ -159,7 +164,7 @@ def _store(rt: Runtime, hit_public_id: str, batch_id: int, settings: QualitySett
                 row.action = _act(db, rt, actor, settings, answer.assignment_id, flag, now)
                 newly += 1
         if bands_changed and settings.llm.action in ("exclude", "downweight"):
-            request_aggregation(db, batch)
+            request_aggregation(db, batch, now=now)
     return ScoreOutcome(hit_public_id, len(flags), sum(f.band == "high" for f in flags), newly)
 
 
@@ -170,7 +175,7 @@ def _act(db: Session, rt: Runtime, actor: Actor, settings: QualitySettings, assi
     if assignment.status is not AssignmentStatus.SUBMITTED:
         return "none: already decided"
     if settings.llm.auto_reject:
-        db.scalars(select(HIT).where(HIT.id == assignment.hit_id).with_for_update(of=HIT)).one()
+        db.scalars(select(HIT).where(HIT.id == assignment.hit_id).with_for_update(of=HIT, key_share=True)).one()
         feedback = "Rejected automatically: the answer looks LLM-written (" + "; ".join(flag.reasons[:3]) + ")"
         reject_locked(db, actor, assignment, feedback[:1024], now=now)
         return "rejected"

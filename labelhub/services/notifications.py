@@ -43,13 +43,14 @@ from labelhub.errors import InvalidInputError
 from labelhub.models import (
     HIT,
     DeliveryStatus,
+    Event,
     NotificationDelivery,
     NotificationSetting,
     Requester,
     WebhookSecret,
 )
-from labelhub.runtime import Runtime, enqueue_after_commit
-from labelhub.services import hits
+from labelhub.runtime import Runtime
+from labelhub.services import hits, job_queue
 from labelhub.services.actors import Actor, require_requester
 from labelhub.services.common import Page, paginate
 
@@ -226,23 +227,25 @@ def _secret(db: Session, requester_id: int, *, now: datetime) -> str:
     return db.scalars(stmt).one()
 
 
-def queue_event(db: Session, action: str, *, hit: HIT, entity_id: str, now: datetime) -> None:
-    """If the HIT's type has active settings asking for ``action``, put its delivery in the outbox of
-    the caller's transaction and send it once that commits."""
+def queue_event(db: Session, event: Event, hit: HIT) -> None:
+    """Reaction: if the HIT's type has active settings asking for this event, add its delivery and the
+    job that sends it."""
+    action, entity_id, now = event.action, event.entity_id, event.at
     if action not in EVENT_TYPES:
         return
     setting = db.scalars(select(NotificationSetting).where(
         NotificationSetting.hit_type_id == hit.hit_type_id)).one_or_none()
     if setting is None or not setting.active or action not in setting.event_types:
         return
-    event = {"type": action, "at": _iso(now), "hit_type_id": hit.hit_type.public_id, "hit_id": hit.public_id,
-             "assignment_id": entity_id if action.startswith("Assignment") else None}
+    message = {"type": action, "at": _iso(now), "hit_type_id": hit.hit_type.public_id, "hit_id": hit.public_id,
+               "assignment_id": entity_id if action.startswith("Assignment") else None}
     doc_id = secrets.token_hex(20)
     db.add(NotificationDelivery(
         event_doc_id=doc_id, requester_id=hit.requester_id, marketplace=hit.marketplace,
-        hit_type_id=hit.hit_type_id, destination=setting.destination, version=setting.version, event=event,
+        hit_type_id=hit.hit_type_id, destination=setting.destination, version=setting.version, event=message,
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now))
-    enqueue_after_commit(db, DELIVERY_JOB, doc_id, job_id=f"labelhub-notification-{doc_id}")
+    job_queue.submit(db, DELIVERY_JOB, doc_id, target=f"hit:{hit.public_id}", requester_id=hit.requester_id,
+                     now=now)
 
 
 def deliver(rt: Runtime, event_doc_id: str) -> DeliveryStatus | None:
@@ -361,7 +364,7 @@ def _private_address(url: str) -> str | None:
     except (OSError, UnicodeError):
         return None  # unresolvable: the delivery itself fails and is retried
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not address.is_global:
             return str(address)
     return None

@@ -131,7 +131,8 @@ def delete_type(rt: Runtime, actor: Actor, public_id: str) -> None:
             QualificationRequirement.qualification_type_id == public_id)
         for hit in db.scalars(select(HIT).where(
                 HIT.hit_type_id.in_(uses_type), HIT.expires_at > now,
-                HIT.status.in_((HITStatus.ASSIGNABLE, HITStatus.UNASSIGNABLE))).with_for_update(of=HIT)):
+                HIT.status.in_((HITStatus.ASSIGNABLE, HITStatus.UNASSIGNABLE)))
+                .with_for_update(of=HIT, key_share=True)):
             expire(db, actor, hit, now=now)
         record_event(db, actor, "QualificationTypeDeleted", entity="qualification_type", entity_id=public_id,
                      now=now)
@@ -398,7 +399,8 @@ def accept_request(rt: Runtime, actor: Actor, request_public_id: str, value: int
     return req
 
 
-def reject_request(rt: Runtime, actor: Actor, request_public_id: str, reason: str | None = None) -> QualificationRequest:
+def reject_request(rt: Runtime, actor: Actor, request_public_id: str,
+                   reason: str | None = None) -> QualificationRequest:
     require_requester(actor)
     now = rt.clock()
     with rt.sessions.begin() as db:

@@ -55,6 +55,7 @@ class Snapshot:
     answers: pd.DataFrame  # task (HIT id), worker (worker id), label, submitted_at, seconds
     gold: pd.Series  # gold label by HIT id
     config: dict[str, Any]
+    fingerprint: str  # digest of the answers, weights, gold and settings read
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,23 @@ def record_failure(rt: Runtime, snapshot: Snapshot, message: str) -> Outcome:
     with rt.sessions.begin() as db:
         batch = db.get_one(Batch, snapshot.batch_id)
         batch.aggregation_error, batch.aggregated_at = message[:MAX_REASON], now
+        batch.aggregated_fingerprint = snapshot.fingerprint
         record_event(db, system_actor(batch.marketplace), "BatchAggregationFailed", entity="batch",
                      entity_id=batch.public_id, now=now, error=message[:MAX_REASON])
     return Outcome(snapshot.batch_public_id, ran=True, answers=len(snapshot.answers), error=message)
 
 
 def store(rt: Runtime, snapshot: Snapshot, computed: Computed) -> Outcome:
+    """Write one aggregation's results in one transaction.
+
+    Lock order: the batch row, then its HITs in id order (consensus rows, dynamic overlap). Use
+    cases on one HIT (accept, submit, approve...) lock that HIT and never the batch, so the two
+    cannot wait on each other in opposite orders.
+    """
     now = rt.clock()
     settings = snapshot.settings
     with rt.sessions.begin() as db:
-        batch = db.get_one(Batch, snapshot.batch_id, with_for_update=True)
+        batch = db.get_one(Batch, snapshot.batch_id, with_for_update={"key_share": True})
         actor = system_actor(batch.marketplace)
         result = computed.result
         confidence = pd.Series(dtype=float)
@@ -122,7 +130,7 @@ def store(rt: Runtime, snapshot: Snapshot, computed: Computed) -> Outcome:
             batch.agreement = None if np.isnan(result.agreement) else float(result.agreement)
         extended, reduced, problem = (0, 0, None) if settings.overlap is None else \
             _apply_overlap(db, rt, actor, batch, settings.overlap, confidence, now)
-        batch.aggregated_at = now
+        batch.aggregated_at, batch.aggregated_fingerprint = now, snapshot.fingerprint
         batch.aggregation_error = problem[:MAX_REASON] if problem else None
         outcome = Outcome(batch.public_id, ran=True, answers=len(snapshot.answers), hits=len(confidence),
                           workers=len(computed.evidence), method=batch.aggregation_method, extended=extended,
@@ -239,27 +247,32 @@ def _feed(db: Session, actor: Actor, settings: QualitySettings, pooled: pd.DataF
                      now=now, worker=names[int(worker_id)], value=int(score))
 
 
+def _worker_id(decision: Decision) -> int:
+    """The decisions of the quality rules name workers by the aggregation frame's worker ids."""
+    return int(decision.worker)  # type: ignore[call-overload]  # Hashable in quality/, an int here
+
+
 def _apply_decisions(db: Session, actor: Actor, batch: Batch, settings: QualitySettings,
                      rows: dict[int, WorkerScore], pooled: pd.DataFrame, decisions: list[Decision],
                      names: dict[int, str], now: datetime) -> None:
     qtype = _feed_type(db, settings)
-    held = _qualifications(db, qtype, [int(d.worker) for d in decisions]) if qtype is not None else {}
+    held = _qualifications(db, qtype, [_worker_id(d) for d in decisions]) if qtype is not None else {}
     for decision in decisions:
-        row = rows[int(decision.worker)]
+        row = rows[_worker_id(decision)]
         if row.decision is not None:
             continue  # applied at an earlier run; the requester may have overruled it since
         reason = f"LabelHub quality rule on batch {batch.public_id}: {decision.reason}"[:MAX_REASON]
         row.decision = {"action": decision.action, "reason": decision.reason, "at": now.isoformat()}
-        worker = names[int(decision.worker)]
+        worker = names[_worker_id(decision)]
         if decision.action == "block":
             if db.scalar(select(WorkerBlock.id).where(
                     WorkerBlock.requester_id == batch.requester_id, WorkerBlock.marketplace == batch.marketplace,
-                    WorkerBlock.worker_id == int(decision.worker))) is None:
+                    WorkerBlock.worker_id == _worker_id(decision))) is None:
                 db.add(WorkerBlock(requester_id=batch.requester_id, marketplace=batch.marketplace,
-                                   worker_id=int(decision.worker), reason=reason, created_at=now))
+                                   worker_id=_worker_id(decision), reason=reason, created_at=now))
             record_event(db, actor, "WorkerBlocked", entity="worker", entity_id=worker, now=now, reason=reason)
         if qtype is not None:
-            _revoke(db, actor, qtype, held.get(int(decision.worker)), int(decision.worker),
+            _revoke(db, actor, qtype, held.get(_worker_id(decision)), _worker_id(decision),
                     int(pooled.at[decision.worker, "score"]), reason, worker, now)
 
 
@@ -293,7 +306,7 @@ def _apply_overlap(db: Session, rt: Runtime, actor: Actor, batch: Batch, policy:
     if candidates.empty:
         return 0, 0, None
     locked = list(db.scalars(live.where(HIT.id.in_([int(i) for i in candidates.index])).order_by(HIT.id)
-                             .with_for_update(of=HIT).execution_options(populate_existing=True)))
+                             .with_for_update(of=HIT, key_share=True).execution_options(populate_existing=True)))
     changes = policy.changes(_overlap_frame(locked, confidence))
     extended, reduced, refused = 0, 0, []
     for hit in locked:

@@ -27,6 +27,7 @@ from labelhub.models import (
     HIT,
     Assignment,
     AssignmentStatus,
+    Event,
     HITStatus,
     Requester,
     ReviewAction,
@@ -35,8 +36,8 @@ from labelhub.models import (
     ReviewPolicyLevel,
     ReviewResult,
 )
-from labelhub.runtime import Runtime, enqueue_after_commit
-from labelhub.services import assignments, hits
+from labelhub.runtime import Runtime
+from labelhub.services import assignments, hits, job_queue
 from labelhub.services.actors import Actor, require_requester
 from labelhub.services.common import check_page_size, decode_cursor, encode_cursor
 from labelhub.services.review_policy_specs import (
@@ -54,19 +55,23 @@ SWEEP_BATCH = 200
 STALE_ACTIONS = timedelta(minutes=5)
 
 
-def queue_review(db: Session, action: str, *, hit: HIT, entity_id: str) -> None:
-    """After a submit (assignment level) or the HIT becoming reviewable (HIT level), run the HIT's
-    policy for that level, if it has one, once the caller's transaction commits."""
-    level = {"AssignmentSubmitted": ASSIGNMENT, "HITReviewable": HIT_LEVEL}.get(action)
+TRIGGERS = frozenset({"AssignmentSubmitted", "HITReviewable"})
+
+
+def queue_review(db: Session, event: Event, hit: HIT) -> None:
+    """Reaction: after a submit (assignment level) or the HIT becoming reviewable (HIT level), run the
+    HIT's policy for that level, if it has one."""
+    level = {"AssignmentSubmitted": ASSIGNMENT, "HITReviewable": HIT_LEVEL}.get(event.action)
     if level is None or db.scalar(select(ReviewPolicy.id).where(
             ReviewPolicy.hit_id == hit.id, ReviewPolicy.level == level)) is None:
         return
     if level is ASSIGNMENT:
-        enqueue_after_commit(db, "labelhub.jobs.review_assignment", entity_id,
-                             job_id=f"labelhub-review-assignment-{entity_id}")
+        job_queue.submit(db, "labelhub.jobs.review_assignment", event.entity_id,
+                         key=f"review-assignment:{event.entity_id}", target=f"hit:{hit.public_id}",
+                         requester_id=hit.requester_id, now=event.at)
     else:
-        enqueue_after_commit(db, "labelhub.jobs.review_hit", hit.public_id,
-                             job_id=f"labelhub-review-hit-{hit.public_id}")
+        job_queue.submit(db, "labelhub.jobs.review_hit", hit.public_id, key=f"review-hit:{hit.public_id}",
+                         target=f"hit:{hit.public_id}", requester_id=hit.requester_id, now=event.at)
 
 
 # --- runs -----------------------------------------------------------------------------------------
@@ -129,7 +134,7 @@ def review_due(rt: Runtime) -> int:
 
 
 def _lock_hit(db: Session, hit_id: int) -> HIT:
-    return db.scalars(select(HIT).where(HIT.id == hit_id).with_for_update(of=HIT)
+    return db.scalars(select(HIT).where(HIT.id == hit_id).with_for_update(of=HIT, key_share=True)
                       .execution_options(populate_existing=True)).one()
 
 

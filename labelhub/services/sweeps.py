@@ -31,7 +31,7 @@ def abandon_overdue(rt: Runtime) -> int:
     for assignment_id, marketplace in due:
         with rt.sessions.begin() as db:
             assignment = db.get_one(Assignment, assignment_id)
-            db.scalars(select(HIT).where(HIT.id == assignment.hit_id).with_for_update(of=HIT)
+            db.scalars(select(HIT).where(HIT.id == assignment.hit_id).with_for_update(of=HIT, key_share=True)
                        .execution_options(populate_existing=True)).one()
             db.refresh(assignment)
             if assignment.status is AssignmentStatus.ACCEPTED and assignment.deadline < now:
@@ -50,11 +50,12 @@ def auto_approve_due(rt: Runtime) -> int:
         try:
             with rt.sessions.begin() as db:
                 assignment = db.get_one(Assignment, assignment_id)
-                db.scalars(select(HIT).where(HIT.id == assignment.hit_id).with_for_update(of=HIT)
+                db.scalars(select(HIT).where(HIT.id == assignment.hit_id).with_for_update(of=HIT, key_share=True)
                            .execution_options(populate_existing=True)).one()
                 db.refresh(assignment)
                 if assignment.status is AssignmentStatus.SUBMITTED:
-                    approve_locked(db, rt, system_actor(marketplace), assignment, feedback=None, override=False, now=now)
+                    approve_locked(db, rt, system_actor(marketplace), assignment, feedback=None, override=False,
+                                   now=now)
                     done += 1
         except DomainError:
             continue  # approved or rejected meanwhile by the requester
@@ -72,7 +73,7 @@ def expire_due_hits(rt: Runtime) -> int:
         HIT.status != HITStatus.DISPOSED, HIT.expires_at <= now, HIT.expired_at.is_(None)).order_by(HIT.id))
     for hit_id, marketplace in due:
         with rt.sessions.begin() as db:
-            hit = db.scalars(select(HIT).where(HIT.id == hit_id).with_for_update(of=HIT)).one()
+            hit = db.scalars(select(HIT).where(HIT.id == hit_id).with_for_update(of=HIT, key_share=True)).one()
             if hit.expired_at is None and hit.expires_at <= now and hit.status is not HITStatus.DISPOSED:
                 expire(db, system_actor(marketplace), hit, now=now)
                 done += 1

@@ -13,7 +13,7 @@ from labelhub import create_app
 from labelhub.api import endpoints
 from labelhub.db import make_engine
 from labelhub.models import HITStatus, Marketplace
-from labelhub.queueing import InlineEnqueuer
+from labelhub.queueing import InlineBackend
 from labelhub.runtime import Runtime
 from labelhub.services import hits
 from tests.api.conftest import token
@@ -174,7 +174,7 @@ def test_http_body_over_the_size_limit_is_json_413(runtime, settings, requester)
 
 def test_http_server_failure_is_json_500_without_details(settings, tmp_path, caplog):
     broken = Runtime(settings=settings, engine=make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"),
-                     enqueue=InlineEnqueuer())
+                     backend=InlineBackend())
     client = create_app(settings, runtime=broken, check_schema=False).test_client()
     with caplog.at_level(logging.ERROR):
         response = client.get("/api/v1/worker/hits", headers={"Authorization": "Bearer some-token"})

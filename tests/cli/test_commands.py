@@ -9,6 +9,7 @@ import pytest
 from labelhub import migrations
 from labelhub.db import make_engine
 from labelhub.errors import AuthenticationError
+from labelhub.jobs.runner import SWEEPS
 from labelhub.models import Marketplace
 from labelhub.money import parse_amount
 from labelhub.services import accounts, payments
@@ -225,16 +226,35 @@ def test_missing_config_file_is_a_usage_error(invoke, tmp_path):
     assert "Invalid value for '--config'" in result.stderr and "does not exist" in result.stderr
 
 
-def test_jobs_worker_without_redis_fails_clearly(invoke):
-    result = invoke("jobs", "worker", "--burst")
+def test_jobs_worker_burst_without_redis_runs_every_sweep_and_jobs_list_shows_them(invoke):
+    worked = invoke("jobs", "worker", "--burst")
+    listed = invoke("jobs", "list", "--state", "succeeded", "--json")
+    text = invoke("jobs", "list", "--kind", "abandon_overdue")
+
+    assert worked.exit_code == 0, worked.output
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert sorted(r["kind"] for r in rows) == sorted(SWEEPS)
+    assert {(r["state"], r["attempts"], r["error"]) for r in rows} == {("succeeded", 1, None)}
+    [line] = text.stdout.splitlines()
+    assert "abandon_overdue" in line and "succeeded" in line
+    assert "totals: queued 0, running 0, succeeded 8, failed 0" in text.stderr
+
+
+def test_jobs_worker_refuses_bad_job_settings_naming_them(invoke):
+    result = invoke("jobs", "worker", "--burst", env={"LABELHUB_JOBS_THREADS": "0"})
 
     assert result.exit_code == 1
-    assert result.stderr == \
-        "Error: redis.url is not set: the jobs worker needs Redis (set LABELHUB_REDIS_URL).\n"
+    assert result.stderr == "Error: jobs.threads: must be at least 1\n"
+
+
+def test_jobs_list_refuses_an_unknown_state(invoke):
+    result = invoke("jobs", "list", "--state", "sleeping")
+
+    assert result.exit_code == 2
+    assert "Invalid value for '--state'" in result.stderr
 
 
 def test_jobs_worker_with_unreachable_redis_fails_clearly(invoke):
-    pytest.importorskip("labelhub.jobs", reason="labelhub.jobs (run_worker) has not landed yet")
     result = invoke("jobs", "worker", "--burst", env={"LABELHUB_REDIS_URL": "redis://127.0.0.1:1/0"})
 
     assert result.exit_code == 1
@@ -242,7 +262,6 @@ def test_jobs_worker_with_unreachable_redis_fails_clearly(invoke):
 
 
 def test_jobs_worker_burst_runs_against_redis(invoke, redis_url):
-    pytest.importorskip("labelhub.jobs", reason="labelhub.jobs (run_worker) has not landed yet")
     result = invoke("jobs", "worker", "--burst", env={"LABELHUB_REDIS_URL": redis_url})
 
     assert result.exit_code == 0, result.output

@@ -1,10 +1,13 @@
-"""Fixtures for job tests: the test Runtime installed for jobs, a private rq queue on the real Redis
-and a real rq worker that drains it in this process."""
+"""Fixtures for job tests: the test Runtime installed for jobs, a private rq queue on the real Redis,
+the test Runtime handing its jobs to that queue (the rq backend), and ``drain``: the jobs worker's
+forwarder (outbox dispatch, sweeps, hand-over to rq) and a real rq worker, run in this process until
+nothing is left."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from redis import Redis
@@ -13,6 +16,8 @@ from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
 
 from labelhub import jobs
+from labelhub.jobs.runner import Runner
+from labelhub.queueing import RqBackend
 from labelhub.runtime import Runtime
 
 
@@ -59,15 +64,42 @@ def queue(redis: Redis, queue_name: str) -> Queue:
 
 
 @pytest.fixture
-def drain(queue: Queue) -> Callable[[], None]:
-    """Run every queued job through a real rq worker (burst) and fail on any failed or retried job."""
+def rq_runtime(runtime: Runtime, redis: Redis, queue_name: str) -> Iterator[Runtime]:
+    """The test's Runtime with the rq backend on the test's queue, installed for jobs."""
+    rt = replace(runtime, backend=RqBackend(redis, queue=queue_name))
+    jobs.install_runtime(rt)
+    yield rt
+    jobs.install_runtime(runtime)
+
+
+@pytest.fixture
+def drain(rq_runtime: Runtime, queue: Queue) -> Callable[[], None]:
+    """What `labelhub jobs worker` does with Redis, until nothing is left: dispatch the outbox and hand
+    due jobs to rq (the forwarder), then run them in a real rq worker. Fails on any failed job."""
+    forwarder = Runner(rq_runtime, execute=False, send=RqBackend(queue.connection, queue=queue.name).send)
 
     def run() -> None:
-        InProcessWorker([queue], connection=queue.connection, serializer=JSONSerializer).work(burst=True)
+        for _ in range(100):
+            while forwarder.step(maintenance=False):
+                pass
+            if queue.is_empty():
+                break
+            InProcessWorker([queue], connection=queue.connection, serializer=JSONSerializer).work(burst=True)
         failed = queue.failed_job_registry.get_job_ids()
         assert failed == [], [getattr(queue.fetch_job(job_id).latest_result(), "exc_string", job_id)
                               for job_id in failed]
-        assert queue.scheduled_job_registry.get_job_ids() == [], "a job failed and was scheduled for retry"
         assert queue.is_empty()
+        assert failed_jobs(rq_runtime) == []
 
     return run
+
+
+def failed_jobs(rt: Runtime) -> list[tuple[str, str | None]]:
+    """Jobs-table rows that failed or wait for a retry, with their errors."""
+    from sqlalchemy import select
+
+    from labelhub.models import Job
+
+    with rt.sessions() as db:
+        return [(job.kind, job.error) for job in db.scalars(select(Job).where(
+            (Job.state == "failed") | ((Job.state == "queued") & (Job.attempts > 0))))]

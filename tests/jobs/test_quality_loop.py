@@ -8,11 +8,12 @@ import random
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import select
 
 from labelhub import jobs
 from labelhub.errors import InvalidStateError, PermissionDeniedError
-from labelhub.models import Comparator
-from labelhub.queueing import RqEnqueuer
+from labelhub.jobs.runner import Runner
+from labelhub.models import Comparator, Job
 from labelhub.services import assignments, batch_results, qualifications
 from labelhub.services.batch_quality import QualitySettings
 from labelhub.services.commands import QualificationTypeSpec, RequirementSpec
@@ -22,18 +23,24 @@ ACCURACIES = {"expert": 0.95, "good": 0.8, "fair": 0.65}
 
 
 @pytest.fixture
-def rq_runtime(runtime, redis, queue_name):
-    """The test's Runtime, enqueuing on the test's rq queue instead of running jobs inline."""
-    rt = replace(runtime, enqueue=RqEnqueuer(redis, queue=queue_name), random=random.Random(5).random)
+def seeded_runtime(rq_runtime):
+    """The rq test Runtime with seeded draws (which HITs are gold)."""
+    rt = replace(rq_runtime, random=random.Random(5).random)
     jobs.install_runtime(rt)
     yield rt
-    jobs.install_runtime(None)
+    jobs.install_runtime(rq_runtime)
+
+
+def waiting_aggregations(rt, batch_id: str) -> list[str]:
+    with rt.sessions() as db:
+        return list(db.scalars(select(Job.state).where(Job.dedup_key == f"aggregate:{batch_id}",
+                                                       Job.state == "queued")))
 
 
 @pytest.mark.redis
-def test_submissions_drive_scores_qualifications_and_the_spam_rule_through_rq(rq_runtime, factory, queue,
+def test_submissions_drive_scores_qualifications_and_the_spam_rule_through_rq(seeded_runtime, factory, queue,
                                                                                drain):
-    rt = rq_runtime
+    rt = seeded_runtime
     requester = factory.requester(deposit="500.00")
     qtype = qualifications.create_type(rt, requester.actor, QualificationTypeSpec(
         name="Accuracy: tone", description="Accuracy on the tone batches, 0-100"))
@@ -44,8 +51,10 @@ def test_submissions_drive_scores_qualifications_and_the_spam_rule_through_rq(rq
     idle = make_crowd(rt, factory, items=3, gold=0, requester=requester, seed=9)
     handles = {name: factory.worker(name) for name in [*ACCURACIES, "spammer"]}
 
-    crowd.work(handles["spammer"], None, constant="negative")
-    assert queue.get_job_ids() == [f"labelhub-aggregate-{crowd.batch_id}"]  # one job however many answers
+    answered = crowd.work(handles["spammer"], None, constant="negative")
+    while Runner(rt, execute=False).step(maintenance=False):  # dispatch every submission's event
+        pass
+    assert answered >= 20 and waiting_aggregations(rt, crowd.batch_id) == ["queued"]  # one run however many
     drain()
     for name, accuracy in ACCURACIES.items():
         crowd.work(handles[name], accuracy)
@@ -70,7 +79,7 @@ def test_submissions_drive_scores_qualifications_and_the_spam_rule_through_rq(rq
     assert assignments.accept(rt, handles["expert"].actor, gated.public_id).hit.public_id == gated.public_id
 
     summary = batch_results.batch_summary(rt, requester.actor, crowd.batch_id)
-    assert not summary.batch.needs_aggregation and summary.hits_with_consensus == 50
+    assert not summary.aggregation_pending and summary.hits_with_consensus == 50
     untouched = batch_results.batch_summary(rt, requester.actor, idle.batch_id)
     assert untouched.batch.aggregated_at is None  # no answers: never aggregated
     jobs.aggregate_batch(crowd.batch_id)  # a duplicate run finds nothing new

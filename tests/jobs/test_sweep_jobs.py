@@ -1,16 +1,15 @@
-"""The sweep jobs, enqueued with the real RqEnqueuer and run by a real rq worker against the test database."""
+"""The sweep jobs, queued in the jobs table, handed to rq by the rq backend and run by a real rq worker
+against the test database."""
 
 from __future__ import annotations
 
 import pytest
-from redis import Redis
 
 from labelhub.errors import InvalidStateError
 from labelhub.models import AssignmentStatus, HITStatus
 from labelhub.money import parse_amount
-from labelhub.queueing import RqEnqueuer
 from labelhub.runtime import Runtime
-from labelhub.services import assignments, hits, payments
+from labelhub.services import assignments, hits, job_queue, payments
 from tests.factories import Factory
 from tests.jobs.readback import ledger_totals, snapshot
 
@@ -18,8 +17,14 @@ pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
-def enqueue(redis: Redis, queue_name: str, installed_runtime: Runtime) -> RqEnqueuer:
-    return RqEnqueuer(redis, queue=queue_name)
+def enqueue(rq_runtime: Runtime):
+    """Queue a job by dotted path; the commit hands it to rq."""
+
+    def submit(kind: str) -> None:
+        with rq_runtime.sessions.begin() as db:
+            job_queue.submit(db, kind, now=rq_runtime.clock())
+
+    return submit
 
 
 def test_abandon_overdue_job_abandons_past_deadline_and_reopens_the_slot(runtime, factory, clock, enqueue,

@@ -1,4 +1,5 @@
-"""The worker and its periodic sweeps: what rq records in Redis, and real forking workers in a subprocess."""
+"""`labelhub jobs worker` with and without Redis: settings checks, forking rq work horses, and real
+worker processes that run the sweeps on their own (burst, and until stopped)."""
 
 from __future__ import annotations
 
@@ -11,88 +12,43 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from redis import Redis
-from rq import Worker, cron_job_registry
-from rq.cron import CronScheduler, get_cron_job_ids
-from rq.job import Job, JobStatus
+from rq import Worker
 from rq.results import Result
 from rq.serializers import JSONSerializer
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from labelhub.errors import InvalidInputError
-from labelhub.jobs import run_worker
-from labelhub.jobs.worker import SWEEPS, SweepScheduler
-from labelhub.models import AssignmentStatus, HITStatus
+from labelhub.jobs.runner import SWEEPS
+from labelhub.jobs.worker import run_worker
+from labelhub.models import AssignmentStatus, HITStatus, Job
 from labelhub.money import parse_amount
 from labelhub.services import assignments, hits, payments
 from labelhub.settings import JobsSettings, RedisSettings
 
 REPO = Path(__file__).resolve().parents[2]
 SWEEP_FUNCS = [f"labelhub.jobs.{sweep}" for sweep in SWEEPS]
-RUN_WORKER = "from labelhub.jobs import run_worker; from labelhub.settings import Settings; " \
+RUN_WORKER = "from labelhub.jobs.worker import run_worker; from labelhub.settings import Settings; " \
              "run_worker(Settings.load(), burst={burst})"
 
 
-def _jobs(redis: Redis, job_ids: list[str]) -> list[Job]:
-    return [Job.fetch(job_id, connection=redis, serializer=JSONSerializer) for job_id in job_ids]
-
-
-def _recorded_runs(redis: Redis, queue_name: str) -> list[tuple[str, JobStatus]]:
-    """(function, status) of every job in rq's cron history of this queue's sweeps."""
-    job_ids = [job_id for sweep in SWEEPS for job_id in get_cron_job_ids(f"{queue_name}-{sweep}", redis)]
-    return [(job.func_name, job.get_status()) for job in _jobs(redis, job_ids)]
+def _succeeded_runs(runtime) -> dict[str, int]:
+    """How many runs of each sweep succeeded, by dotted path."""
+    with runtime.sessions() as db:
+        return dict(db.execute(select(Job.kind, func.count()).where(Job.kind.in_(SWEEP_FUNCS),
+                                                                    Job.state == "succeeded")
+                               .group_by(Job.kind)).tuples().all())
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"redis": RedisSettings(url=" ")}, "redis.url"),
     ({"redis": RedisSettings(url="redis://127.0.0.1:1/0", queue="")}, "redis.queue"),
     ({"jobs": JobsSettings(sweep_interval_seconds=0)}, "jobs.sweep_interval_seconds"),
+    ({"jobs": JobsSettings(threads=0)}, "jobs.threads"),
+    ({"jobs": JobsSettings(runner="sometimes")}, "jobs.runner"),
 ])
 def test_run_worker_refuses_incomplete_settings_naming_the_field(settings, change, field):
-    complete = replace(settings, redis=RedisSettings(url="redis://127.0.0.1:1/0"))  # checked before any use
     with pytest.raises(InvalidInputError) as caught:
-        run_worker(replace(complete, **change))
+        run_worker(replace(settings, **change))  # checked before anything is used
     assert list(caught.value.fields) == [field]
-
-
-@pytest.mark.redis
-def test_sweep_scheduler_enqueues_each_sweep_once_per_interval_and_rq_records_it(redis, queue, queue_name):
-    window = int(time.time()) // 3600
-    scheduler = SweepScheduler(redis, queue=queue_name, interval=3600)
-
-    enqueued = scheduler.enqueue_jobs()
-    queued = _jobs(redis, queue.get_job_ids())
-    enqueued_again = scheduler.enqueue_jobs()  # not due again before the interval has passed
-    SweepScheduler(redis, queue=queue_name, interval=3600).enqueue_jobs()  # another worker, same window
-    if int(time.time()) // 3600 != window:
-        pytest.skip("the clock crossed an interval boundary during the test")
-
-    assert [cron_job.func_name for cron_job in enqueued] == SWEEP_FUNCS
-    assert enqueued_again == []
-    assert [(job.id, job.func_name) for job in queued] == \
-        [(f"{queue_name}-{sweep}-{window}", f"labelhub.jobs.{sweep}") for sweep in SWEEPS]
-    assert queue.get_job_ids() == [job.id for job in queued]
-    for cron_job, job in zip(scheduler.get_jobs(), queued, strict=True):
-        assert cron_job.get_job_ids(redis) == [job.id]
-    assert {cron_job.name for cron_job in scheduler.get_jobs()} <= set(cron_job_registry.get_names(redis))
-
-
-@pytest.mark.redis
-def test_sweeps_enqueued_by_the_scheduler_run_on_a_json_worker(runtime, factory, clock, redis, queue,
-                                                                queue_name, installed_runtime, drain):
-    requester = factory.requester()
-    worker = factory.worker()
-    hit = factory.hit(requester.actor, max_assignments=1, lifetime_seconds=86_400)
-    assignment = assignments.accept(runtime, worker.actor, hit.public_id)
-    clock.advance(seconds=601)
-
-    scheduler = SweepScheduler(redis, queue=queue_name, interval=3600)
-    scheduler.enqueue_jobs()
-    drain()
-
-    assert assignments.get_assignment(runtime, worker.actor, assignment.public_id).status \
-        is AssignmentStatus.ABANDONED
-    assert _recorded_runs(redis, queue_name) == [(func, JobStatus.FINISHED) for func in SWEEP_FUNCS]
 
 
 @pytest.mark.redis
@@ -117,16 +73,23 @@ def _worker_env(database_url: str, redis_url: str, queue_name: str, tmp_path: Pa
     return os.environ | {
         "LABELHUB_CONFIG": str(tmp_path / "no-config.toml"), "LABELHUB_DATABASE_URL": database_url,
         "LABELHUB_REDIS_URL": redis_url, "LABELHUB_REDIS_QUEUE": queue_name,
-        "LABELHUB_JOBS_SWEEP_INTERVAL_SECONDS": str(interval),
-        "LABELHUB_STORAGE_INSTANCE_PATH": str(tmp_path / "instance")}
+        "LABELHUB_JOBS_SWEEP_INTERVAL_SECONDS": str(interval), "LABELHUB_JOBS_POLL_INTERVAL_MS": "100",
+        "LABELHUB_STORAGE_INSTANCE_PATH": str(tmp_path / "instance"), "PYTHONPATH": str(REPO)}
 
 
-@pytest.mark.redis
-def test_run_worker_burst_runs_every_sweep_in_forked_work_horses(runtime, factory, clock, database_url,
-                                                                  redis_url, redis, queue_name, tmp_path):
-    """`run_worker` uses rq's forking Worker: each job runs in a work horse forked after the parent
-    has used the database (the schema check), against the file database the settings name. The
-    other process uses the real clock, so the data is made two hours in the past."""
+@pytest.fixture(params=["redis", "no-redis"])
+def worker_redis_url(request, redis_url: str) -> str:
+    """The jobs worker is tried with the rq backend and without Redis."""
+    return redis_url if request.param == "redis" else ""
+
+
+def test_run_worker_burst_runs_every_sweep(runtime, factory, clock, database_url, worker_redis_url, queue_name,
+                                          tmp_path, request):
+    """With Redis the jobs run in rq's forking work horses, forked after the parent has used the
+    database; without, in the worker's own threads. The other process uses the real clock, so the
+    data is made two hours in the past."""
+    if worker_redis_url:
+        request.getfixturevalue("queue")  # the test queue's keys are deleted afterwards
     requester = factory.requester(deposit="10.00")
     first, second = factory.worker(), factory.worker()
     clock.advance(hours=-2)
@@ -137,12 +100,12 @@ def test_run_worker_burst_runs_every_sweep_in_forked_work_horses(runtime, factor
     submitted = assignments.accept(runtime, second.actor, paid.public_id)
     assignments.submit(runtime, second.actor, submitted.public_id, {"label": "cat"})
 
-    done = subprocess.run([sys.executable, "-c", RUN_WORKER.format(burst=True)], cwd=REPO, timeout=120,
-                          env=_worker_env(database_url, redis_url, queue_name, tmp_path, 60),
+    done = subprocess.run([sys.executable, "-c", RUN_WORKER.format(burst=True)], check=False, cwd=REPO, timeout=120,
+                          env=_worker_env(database_url, worker_redis_url, queue_name, tmp_path, 60),
                           capture_output=True, text=True)
 
     assert done.returncode == 0, done.stderr
-    assert _recorded_runs(redis, queue_name) == [(func, JobStatus.FINISHED) for func in SWEEP_FUNCS]
+    assert _succeeded_runs(runtime) == dict.fromkeys(SWEEP_FUNCS, 1)
     assert assignments.get_assignment(runtime, first.actor, overdue.public_id).status \
         is AssignmentStatus.ABANDONED
     assert assignments.get_assignment(runtime, second.actor, submitted.public_id).status \
@@ -161,30 +124,22 @@ def _wait_for(condition, *, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def _our_cron_schedulers(redis: Redis, queue_name: str) -> list[CronScheduler]:
-    return [s for s in CronScheduler.all(redis) if any(queue_name in j.name for j in s.get_jobs())]
-
-
-@pytest.mark.redis
-def test_run_worker_schedules_the_sweeps_every_interval_until_stopped(engine, database_url, redis_url, redis,
-                                                                       queue, queue_name, tmp_path):
+def test_run_worker_queues_the_sweeps_every_interval_until_stopped(runtime, database_url, worker_redis_url,
+                                                                   queue_name, tmp_path, request):
+    if worker_redis_url:
+        request.getfixturevalue("queue")
     log = tmp_path / "worker.log"  # a file, not a pipe: a full pipe would block the worker's logging
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-c", RUN_WORKER.format(burst=False)], cwd=REPO,
-                                   env=_worker_env(database_url, redis_url, queue_name, tmp_path, 1),
+                                   env=_worker_env(database_url, worker_redis_url, queue_name, tmp_path, 1),
                                    stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_for(lambda: sum(w.successful_job_count for w in Worker.all(queue=queue)) >= 2 * len(SWEEPS),
-                  timeout=60, what="the worker to finish two rounds of sweeps")
-        assert len(_our_cron_schedulers(redis, queue_name)) == 1
+        _wait_for(lambda: min(_succeeded_runs(runtime).get(f, 0) for f in SWEEP_FUNCS) >= 2,
+                  timeout=90, what="the worker to finish two rounds of sweeps")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
 
     assert process.returncode == 0, log.read_text()
-    for sweep in SWEEPS:
-        runs = get_cron_job_ids(f"{queue_name}-{sweep}", redis)
-        windows = {int(job_id.rsplit("-", 1)[1]) for job_id in runs}
-        assert len(runs) == len(windows) >= 2  # one job per one-second window
-    assert queue.failed_job_registry.get_job_ids() == []
-    assert _our_cron_schedulers(redis, queue_name) == []  # the cron process stopped with the worker
+    with runtime.sessions() as db:
+        assert db.scalar(select(func.count()).where(Job.state == "failed")) == 0, log.read_text()

@@ -33,7 +33,7 @@ from labelhub.models import (
     LedgerEntry,
     LedgerTransaction,
 )
-from labelhub.queueing import InlineEnqueuer
+from labelhub.queueing import InlineBackend
 from labelhub.runtime import Runtime
 from labelhub.services import assignments, hits, ledger, payments, sweeps
 from labelhub.services.actors import Actor
@@ -112,7 +112,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.engine = engine
         empty_all_tables(engine)
         self.clock = Clock()
-        self.rt = Runtime(settings=app_settings, engine=engine, enqueue=InlineEnqueuer(), clock=self.clock)
+        self.rt = Runtime(settings=app_settings, engine=engine, backend=InlineBackend(), clock=self.clock)
         self.factory = Factory(self.rt)
         self.requesters: dict[int, Actor] = {}
         self.workers: dict[int, Actor] = {}

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, inspect, text
 from labelhub import create_app, migrations
 from labelhub.db import Base, make_engine
 from labelhub.errors import SchemaOutOfDateError
-from labelhub.queueing import InlineEnqueuer
+from labelhub.queueing import InlineBackend
 from labelhub.runtime import Runtime
 
 SCHEMA = "labelhub_migration_check"
@@ -79,7 +79,7 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(empty_e
 
 
 def test_create_app_refuses_an_unmigrated_database(empty_engine, settings):
-    runtime = Runtime(settings=settings, engine=empty_engine, enqueue=InlineEnqueuer())
+    runtime = Runtime(settings=settings, engine=empty_engine, backend=InlineBackend())
     with pytest.raises(SchemaOutOfDateError) as raised:
         create_app(settings, runtime=runtime)
     message = str(raised.value)
@@ -92,13 +92,13 @@ def test_create_app_refuses_a_database_at_another_revision(empty_engine, setting
     migrations.upgrade(empty_engine)
     with empty_engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
-    runtime = Runtime(settings=settings, engine=empty_engine, enqueue=InlineEnqueuer())
+    runtime = Runtime(settings=settings, engine=empty_engine, backend=InlineBackend())
     with pytest.raises(SchemaOutOfDateError, match="is at revision 0000.*Run `labelhub db upgrade`"):
         create_app(settings, runtime=runtime)
 
 
 def test_create_app_serves_a_migrated_database(empty_engine, settings):
     migrations.upgrade(empty_engine)
-    runtime = Runtime(settings=settings, engine=empty_engine, enqueue=InlineEnqueuer())
+    runtime = Runtime(settings=settings, engine=empty_engine, backend=InlineBackend())
     app = create_app(settings, runtime=runtime)
     assert app.extensions["labelhub"] is runtime

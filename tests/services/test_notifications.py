@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from labelhub import jobs
 from labelhub.errors import InvalidInputError, PermissionDeniedError
-from labelhub.models import HIT, DeliveryStatus, NotificationDelivery
-from labelhub.queueing import RqEnqueuer
+from labelhub.models import HIT, DeliveryStatus, Job, NotificationDelivery
+from labelhub.queueing import RqBackend
 from labelhub.runtime import Runtime
-from labelhub.services import assignments, hits, notifications
+from labelhub.services import assignments, hits, notifications, outbox
 from labelhub.services.common import record_event
 from labelhub.services.notifications import MAX_ATTEMPTS, RETRY_DELAYS, NotificationSpec
 from labelhub.settings import NotificationsSettings
@@ -228,13 +228,16 @@ def test_jobs_wait_for_the_whole_transaction_not_a_savepoint_inside_it(watched, 
 def test_lost_enqueue_is_recovered_by_the_sweep(watched, runtime, receiver, settings, engine, clock):
     _, hit, worker = watched
     no_redis = Runtime(settings=settings, engine=engine, clock=clock,
-                       enqueue=RqEnqueuer(Redis.from_url("redis://127.0.0.1:1/0"), queue="nowhere"))
+                       backend=RqBackend(Redis.from_url("redis://127.0.0.1:1/0"), queue="nowhere"))
 
-    taken = assignments.accept(no_redis, worker.actor, hit.public_id)  # the change commits; its job is lost
+    taken = assignments.accept(no_redis, worker.actor, hit.public_id)  # commits; its event waits in the outbox
+    undispatched = deliveries(runtime)
+    outbox.dispatch_pending(no_redis)  # the reaction adds the delivery; handing its job to Redis fails
     pending = deliveries(runtime)
     jobs.deliver_notifications()
 
     assert taken.status.value == "Accepted"
+    assert undispatched == []
     assert [(d.status, d.attempts) for d in pending] == [(DeliveryStatus.PENDING, 0)]
     assert [(d.status, d.attempts) for d in deliveries(runtime)] == [(DeliveryStatus.DELIVERED, 1)]
     assert [r.message()["Events"][0]["EventType"] for r in receiver.requests] == ["AssignmentAccepted"]
@@ -278,7 +281,7 @@ def rq_runtime(runtime: Runtime, redis_url: str) -> Iterator[tuple[Runtime, Queu
     """The test's Runtime enqueuing on a private rq queue, installed for jobs; the queue's keys go after."""
     redis = Redis.from_url(redis_url)
     queue = Queue(f"labelhub-test-{uuid.uuid4().hex[:12]}", connection=redis, serializer=JSONSerializer)
-    queued = replace(runtime, enqueue=RqEnqueuer(redis, queue=queue.name))
+    queued = replace(runtime, backend=RqBackend(redis, queue=queue.name))
     jobs.install_runtime(queued)
     yield queued, queue
     jobs.install_runtime(runtime)
@@ -294,13 +297,16 @@ def test_delivery_job_goes_through_rq_with_a_deterministic_id(watched, runtime, 
     queued, queue = rq_runtime
 
     assignments.accept(queued, worker.actor, hit.public_id)
+    outbox.dispatch_pending(queued)  # what the jobs worker's forwarder does; the commit hands the job to rq
     [delivery] = deliveries(runtime)
+    with runtime.sessions() as db:
+        [job] = db.scalars(select(Job).where(Job.kind == notifications.DELIVERY_JOB))
+    queued.backend.send([job.public_id])  # a duplicate hand-over is dropped
     waiting = (queue.get_job_ids(), len(receiver.requests))
-    queued.enqueue(notifications.DELIVERY_JOB, delivery.event_doc_id,
-                   job_id=f"labelhub-notification-{delivery.event_doc_id}")  # a duplicate is dropped
     InProcessWorker([queue], connection=queue.connection, serializer=JSONSerializer).work(burst=True)
 
-    assert waiting == ([f"labelhub-notification-{delivery.event_doc_id}"], 0)
+    assert job.args == [delivery.event_doc_id]
+    assert waiting == ([f"labelhub-job-{job.public_id}"], 0)
     assert queue.failed_job_registry.get_job_ids() == []
     assert queue.is_empty()
     assert [d.status for d in deliveries(runtime)] == [DeliveryStatus.DELIVERED]

@@ -4,6 +4,7 @@ IMMEDIATE); the figures are printed (pytest -s) and recorded as test properties.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -26,7 +27,7 @@ from labelhub.models import (
     LedgerEntry,
     LedgerTransaction,
 )
-from labelhub.queueing import InlineEnqueuer
+from labelhub.queueing import InlineBackend
 from labelhub.runtime import Runtime
 from labelhub.services import assignments, ledger, payments, sweeps
 
@@ -97,7 +98,7 @@ def report(record_property, runtime, name: str, **figures: object) -> None:
 
 def runtime_at(runtime: Runtime, moment: datetime) -> Runtime:
     """Another process's view of the same database, with its own clock."""
-    return Runtime(settings=runtime.settings, engine=runtime.engine, enqueue=InlineEnqueuer(),
+    return Runtime(settings=runtime.settings, engine=runtime.engine, backend=InlineBackend(),
                    clock=lambda: moment)
 
 
@@ -174,7 +175,7 @@ def test_submit_race_against_the_abandon_sweep_decides_each_assignment_once(runt
 
     def submits_of(worker) -> list[Step]:
         mine = [a for w, a in taken if w is worker]
-        return [(("submit", a.public_id), lambda a=a, p=rng.uniform(0, 0.4): submit_later(worker, a, p))
+        return [(("submit", a.public_id), functools.partial(submit_later, worker, a, rng.uniform(0, 0.4)))
                 for a in rng.sample(mine, len(mine))]
 
     threads = [submits_of(w) for w in workers]

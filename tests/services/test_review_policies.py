@@ -21,7 +21,7 @@ from labelhub.models import (
     ReviewPolicyLevel,
     ReviewResult,
 )
-from labelhub.queueing import RqEnqueuer
+from labelhub.queueing import RqBackend
 from labelhub.runtime import Runtime
 from labelhub.services import assignments, hits, review_policies
 from labelhub.services.commands import CreateHIT
@@ -299,7 +299,7 @@ def test_sweep_runs_what_lost_jobs_left_undone(factory, runtime, settings, engin
                  assignment=known(ApproveIfKnownAnswerScoreIsAtLeast=["100"]),
                  hit=agreement(QuestionIds=["q1"]))
     no_redis = Runtime(settings=settings, engine=engine, clock=clock,
-                       enqueue=RqEnqueuer(Redis.from_url("redis://127.0.0.1:1/0"), queue="nowhere"))
+                       backend=RqBackend(Redis.from_url("redis://127.0.0.1:1/0"), queue="nowhere"))
     worker = factory.worker()
     taken = assignments.accept(no_redis, worker.actor, hit.public_id)
     assignments.submit(no_redis, worker.actor, taken.public_id, {"q1": "B", "q2": "A"})
