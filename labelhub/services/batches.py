@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 import annotators
@@ -163,8 +163,9 @@ class BatchProgress:
     assignments_open: int  # slots nobody has taken (of HITs still open or long expired alike)
 
 
-def progress_of(db: Session, batch: Batch) -> BatchProgress:
-    """Counts over the batch's HITs, read from the HITs' counters in one query."""
+def progress_of(db: Session, batch: Batch, *, with_gold: bool = True) -> BatchProgress:
+    """Counts over the batch's HITs, read from the HITs' counters in one query; ``with_gold=False``
+    leaves the gold HITs out (what workers may see: gold HITs must not stand out)."""
     row = db.execute(select(
         func.count(HIT.id), func.coalesce(func.sum(HIT.submitted_count), 0),
         func.coalesce(func.sum(HIT.approved_count), 0), func.coalesce(func.sum(HIT.rejected_count), 0),
@@ -172,7 +173,7 @@ def progress_of(db: Session, batch: Batch) -> BatchProgress:
         func.count(HIT.id).filter(HIT.status.in_((HITStatus.REVIEWABLE, HITStatus.REVIEWING))),
         func.coalesce(func.sum(HIT.max_assignments - HIT.pending_count - HIT.submitted_count - HIT.approved_count
                                - HIT.rejected_count), 0),
-    ).where(HIT.batch_id == batch.id)).one()
+    ).where(HIT.batch_id == batch.id, true() if with_gold else HIT.is_gold.is_(False))).one()
     return BatchProgress(batch, *(int(v) for v in row))
 
 

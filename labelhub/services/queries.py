@@ -30,9 +30,10 @@ class BatchOverview:
 
 
 def _overview(db: Session, batch: Batch, owner: Requester, *, cursor: str | None, limit: int) -> BatchOverview:
-    stmt = select(HIT).where(HIT.batch_id == batch.id, HIT.status != HITStatus.DISPOSED)
+    """Gold HITs are left out of the HITs and the counts: anyone may read these pages, workers too."""
+    stmt = select(HIT).where(HIT.batch_id == batch.id, HIT.status != HITStatus.DISPOSED, HIT.is_gold.is_(False))
     page = paginate(db, stmt, HIT.id, cursor, limit)
-    return BatchOverview(owner.name, progress_of(db, batch), page.items, page.next_cursor)
+    return BatchOverview(owner.name, progress_of(db, batch, with_gold=False), page.items, page.next_cursor)
 
 
 def marketplace_batches(rt: Runtime, marketplace: Marketplace, *, cursor: str | None, limit: int,

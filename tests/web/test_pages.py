@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from labelhub import demo
-from labelhub.services import assignments, hits
+from labelhub.services import assignments, gold, hits
 from labelhub.web.pages import BATCHES_PER_PAGE, HITS_PER_CARD, HITS_PER_PAGE
 
 
@@ -112,6 +112,20 @@ def test_batch_page_paginates_its_hits(client, runtime, factory, make_batch):
     assert re.findall(r"<blockquote>(review \d+)</blockquote>", second) == texts[HITS_PER_PAGE:]
     assert _next_link(second) is None
     assert f"0 of {HITS_PER_PAGE + 3} HITs complete" in second
+
+
+def test_public_pages_never_show_gold_hits_or_count_them(client, runtime, factory, make_batch):
+    requester = factory.requester()
+    batch = make_batch(requester.actor, "With a control", rows=3, max_assignments=2)
+    hidden = hits.list_hits(runtime, requester.actor, limit=10).items[1]
+    gold.mark_gold(runtime, requester.actor, hidden.public_id, {"label": "positive"})
+
+    page = client.get(f"/batches/{batch.public_id}").get_data(as_text=True)
+    front = client.get("/").get_data(as_text=True)
+
+    for html in (page, front):
+        assert re.findall(r"<blockquote>(review \d+)</blockquote>", html) == ["review 1", "review 3"]
+        assert "0 of 2 HITs complete" in html
 
 
 def test_batch_page_of_an_unknown_batch_is_an_html_404(client):
