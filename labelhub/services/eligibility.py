@@ -7,7 +7,7 @@ The system qualification types keep MTurk's ids, because scripts hard-code them.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,9 @@ from labelhub.settings import MarketplaceSettings
 
 MASTERS_ID = {Marketplace.PRODUCTION: "2F1QJWKUDD8XADTFD2Q0G6UTO95ALH",
               Marketplace.SANDBOX: "2ARFPLSP75KLA8M8DH1HTEQVJT3SY6"}
+# Scripts hard-code one of MTurk's two Masters ids (Mephisto takes any custom endpoint for production),
+# so both name the Masters qualification in both marketplaces.
+MASTERS_IDS = frozenset(MASTERS_ID.values())
 NUMBER_HITS_APPROVED = "00000000000000000040"
 LOCALE = "00000000000000000071"
 PERCENT_APPROVED = "000000000000000000L0"
@@ -78,6 +81,9 @@ def system_types(marketplace: Marketplace) -> tuple[SystemQualificationType, ...
 
 
 def system_type(marketplace: Marketplace, public_id: str) -> SystemQualificationType | None:
+    """The system type with this id in the marketplace (either Masters id in either marketplace)."""
+    if public_id in MASTERS_IDS:
+        return replace(system_types(marketplace)[0], public_id=public_id)
     return next((t for t in system_types(marketplace) if t.public_id == public_id), None)
 
 
@@ -109,7 +115,7 @@ def system_values(db: Session, marketplace: Marketplace, worker: Worker,
     if worker.country:
         values[LOCALE] = (worker.country, worker.subdivision)
     if approved >= rules.masters_min_approved and _percent(approved, decided, 0) >= rules.masters_min_percent_approved:
-        values[MASTERS_ID[marketplace]] = 1
+        values.update(dict.fromkeys(MASTERS_IDS, 1))
     return values
 
 

@@ -772,6 +772,18 @@ def test_masters_follows_the_rule_in_settings(runtime, factory, requester):
     assert [can_accept(runtime, w, hit) for w in (expert, sloppy, novice)] == [True, False, False]
 
 
+@pytest.mark.parametrize("named_as", [Marketplace.PRODUCTION, Marketplace.SANDBOX])
+def test_either_masters_id_names_the_masters_of_the_hits_marketplace(runtime, factory, requester, named_as):
+    """Scripts hard-code one of MTurk's two Masters ids whatever endpoint they call."""
+    runtime.settings = replace(runtime.settings, marketplace=replace(
+        runtime.settings.marketplace, masters_min_approved=1, masters_min_percent_approved=100))
+    expert, novice = factory.worker(), factory.worker()
+    history(runtime, factory, requester, expert, "approve")
+    hit = requiring(factory, requester, RequirementSpec(MASTERS_ID[named_as], Comparator.EXISTS))
+
+    assert [can_accept(runtime, w, hit) for w in (expert, novice)] == [True, False]
+
+
 def test_masters_of_the_sandbox_is_its_own_qualification(runtime, factory, requester):
     runtime.settings = replace(runtime.settings, marketplace=replace(
         runtime.settings.marketplace, masters_min_approved=1, masters_min_percent_approved=100))
