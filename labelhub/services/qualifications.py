@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -140,7 +140,10 @@ def delete_type(rt: Runtime, actor: Actor, public_id: str) -> None:
 
 @dataclass(frozen=True)
 class TypeView:
-    """A qualification type as listed: a custom type or one of the system types."""
+    """A qualification type as a caller sees it: a custom type or one of the system types.
+
+    Build one for a reader with ``seen_by``: it is the one place that hides owner-only fields
+    (the answer key) from everyone but the type's owner, so every adapter renders what it gets."""
 
     public_id: str
     name: str
@@ -159,10 +162,19 @@ class TypeView:
 
     @classmethod
     def of(cls, qtype: QualificationType) -> TypeView:
+        """The owner's full view (create_type / update_type results); for any other reader use ``seen_by``."""
         return cls(qtype.public_id, qtype.name, qtype.description, qtype.keywords, qtype.status,
                    qtype.is_requestable, qtype.auto_granted, qtype.auto_granted_value, qtype.test,
                    qtype.answer_key, qtype.test_duration_seconds, qtype.retry_delay_seconds, qtype.created_at,
                    qtype.requester_id)
+
+    @classmethod
+    def seen_by(cls, actor: Actor, qtype: QualificationType) -> TypeView:
+        """The type as ``actor`` may see it: only its owner sees the answer key."""
+        view = cls.of(qtype)
+        if actor.kind == "requester" and qtype.requester_id == actor.id:
+            return view
+        return replace(view, answer_key=None)
 
     @classmethod
     def system(cls, stype: eligibility.SystemQualificationType) -> TypeView:
@@ -176,11 +188,7 @@ def get_type(rt: Runtime, actor: Actor, public_id: str) -> TypeView:
     if stype is not None:
         return TypeView.system(stype)
     with rt.sessions() as db:
-        qtype = _type(db, actor, public_id, owned=False)
-        view = TypeView.of(qtype)
-    if actor.kind != "requester" or view.owner_id != actor.id:
-        view = TypeView(**{**view.__dict__, "answer_key": None})  # only the owner sees the answer key
-    return view
+        return TypeView.seen_by(actor, _type(db, actor, public_id, owned=False))
 
 
 def list_types(rt: Runtime, actor: Actor, *, query: str | None = None, must_be_requestable: bool = False,
@@ -218,7 +226,7 @@ def list_types(rt: Runtime, actor: Actor, *, query: str | None = None, must_be_r
                 return Page(items, encode_cursor(-(shown + limit)) if more else None)
             cursor = None
         page = paginate(db, stmt, QualificationType.id, cursor, limit - len(items))
-    return Page(items + [TypeView.of(t) for t in page.items], page.next_cursor)
+    return Page(items + [TypeView.seen_by(actor, t) for t in page.items], page.next_cursor)
 
 
 def _grant(db: Session, actor: Actor, qtype: QualificationType, worker_id: int, value: int, *, now: datetime,

@@ -380,3 +380,14 @@ def test_decided_request_cannot_be_decided_again(api, runtime, pending, requeste
              expect=409)
     with pytest.raises(InvalidStateError):
         qualifications.accept_request(runtime, requester.actor, request.public_id)
+
+
+def test_list_types_of_everyone_hides_another_requesters_answer_key(api, runtime, requester, other_requester):
+    qtype = make_type(runtime, other_requester, name="Secret quiz", test="<p>q</p>", test_duration_seconds=60,
+                      answer_key=AnswerKey(points={"q1": {"a": 1}}))
+    query = {"must_be_owned_by_caller": "false", "query": "Secret quiz"}
+    (theirs,) = api.get("/requester/qualification-types", token=token(requester), query=query)["items"]
+    (own,) = api.get("/requester/qualification-types", token=token(other_requester), query=query)["items"]
+    assert (theirs["qualification_type_id"], theirs["test"], theirs["answer_key"]) == (
+        qtype.public_id, "<p>q</p>", None)
+    assert own["answer_key"] == {"points": {"q1": {"a": 1}}, "percentage_of": None}

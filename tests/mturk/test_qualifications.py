@@ -203,3 +203,17 @@ def test_list_qualification_types_honours_max_results_with_system_types(client):
     listed = client.list_qualification_types(MustBeRequestable=False, MaxResults=1)
 
     assert listed["NumResults"] == 1
+
+
+def test_list_qualification_types_shows_the_answer_key_to_its_owner_only(client, factory, connect):
+    type_id = create_type(client, "Secret quiz", Test=QUESTION_FORM, AnswerKey=ANSWER_KEY,
+                          TestDurationInSeconds=300)["QualificationTypeId"]
+
+    (theirs,) = connect(factory.requester()).list_qualification_types(
+        Query="secret quiz", MustBeRequestable=False, MustBeOwnedByCaller=False)["QualificationTypes"]
+    (own,) = client.list_qualification_types(Query="secret quiz", MustBeRequestable=False,
+                                             MustBeOwnedByCaller=False)["QualificationTypes"]
+
+    assert (theirs["QualificationTypeId"], theirs["Test"]) == (type_id, QUESTION_FORM)
+    assert "AnswerKey" not in theirs
+    assert "<MaximumSummedScore>10</MaximumSummedScore>" in own["AnswerKey"]

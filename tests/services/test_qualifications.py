@@ -556,3 +556,19 @@ def test_hit_requirement_on_a_granted_qualification_lets_the_worker_accept(runti
     assert [h.hit.public_id for h in workers.available_hits(runtime, worker.actor).items] == [hit.public_id]
     qualifications.revoke(runtime, requester.actor, qtype.public_id, worker.actor.public_id)
     assert workers.available_hits(runtime, worker.actor).items == []
+
+
+def test_list_types_hides_the_answer_key_from_everyone_but_the_owner(runtime, factory):
+    """The same rule as get_type: searching everyone's types must not reveal another requester's key."""
+    alice, bob, worker = factory.requester(), factory.requester(), factory.worker()
+    qtype = qualifications.create_type(runtime, alice.actor, _test_spec("Leaky quiz"))
+
+    def listed(actor, **options):
+        (view,) = qualifications.list_types(runtime, actor, query="leaky quiz", **options).items
+        assert (view.public_id, view.test) == (qtype.public_id, TEST_FORM)
+        return view
+
+    assert listed(bob.actor, must_be_owned_by_caller=False).answer_key is None
+    assert listed(worker.actor, must_be_requestable=True).answer_key is None
+    assert listed(alice.actor, must_be_owned_by_caller=False).answer_key == KEY.as_json()
+    assert listed(alice.actor, must_be_owned_by_caller=True).answer_key == KEY.as_json()
