@@ -23,17 +23,22 @@ body, keyed with the requester's webhook secret (``webhook_secret``). A receiver
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
+import re
 import secrets
 import socket
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -112,6 +117,8 @@ def _check_destination(problems: dict[str, str], transport: str, destination: st
     elif len(destination) > MAX_DESTINATION_LENGTH or not _is_http_url(destination):
         problems["destination"] = f"must be an http:// or https:// URL of at most {MAX_DESTINATION_LENGTH} " \
                                   "characters, without a user name or password"
+    elif _host(destination) is None:
+        problems["destination"] = BAD_HOST
 
 
 def _is_http_url(url: str) -> bool:
@@ -122,6 +129,35 @@ def _is_http_url(url: str) -> bool:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username \
         and url.isprintable() and " " not in url
+
+
+BAD_HOST = "must name its host plainly: a DNS name (letters, digits, hyphens) or an IP address, without " \
+           "percent-encoding or other characters a host name cannot have"
+# One DNS label in its ASCII (IDNA) form; "_" is tolerated, as resolvers accept it.
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def _host(url: str) -> str | None:
+    """``url``'s host as it is resolved and sent: lower case, an internationalised name in its IDNA
+    (xn--) form. None when it is neither an IP address nor a DNS name: percent-encoding above all, which
+    a check would resolve still encoded while urllib decodes it and connects to what it spells."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host or "%" in host:
+        return None
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        name = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = name.removesuffix(".").split(".")
+    return name if len(name) <= 253 and all(_LABEL.fullmatch(label) for label in labels) else None
 
 
 def update_settings(rt: Runtime, actor: Actor, hit_type_id: str, *, spec: NotificationSpec | None = None,
@@ -356,44 +392,160 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a 3xx answer is a failed delivery: the body is never re-sent elsewhere
 
 
-def _private_address(url: str) -> str | None:
-    """The first non-public address ``url``'s host resolves to (loopback, private, link-local...)."""
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return None  # unresolvable: the delivery itself fails and is retried
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+# (family, type, proto, sockaddr) of one resolved address, as socket.getaddrinfo gives them.
+_Address = tuple[socket.AddressFamily, socket.SocketKind, int, Any]
+
+
+def _resolve(host: str, port: int) -> list[_Address]:
+    """Every address ``host`` resolves to, once. The check and the connection both use this one answer,
+    so a DNS answer that changes in between (rebinding) cannot send the request elsewhere."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    return [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in infos]
+
+
+def _first_private(addresses: list[_Address]) -> str | None:
+    """The first non-public address of ``addresses`` (loopback, private, link-local...)."""
+    for *_, sockaddr in addresses:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
         if not address.is_global:
             return str(address)
     return None
 
 
+def _port(url: str) -> int:
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
 def check_public_destination(url: str, *, allow_private: bool) -> None:
-    """Refuse destinations inside the server's own network unless the installation allows them."""
-    private = None if allow_private else _private_address(url)
+    """Refuse destinations inside the server's own network unless the installation allows them, and
+    (unless allowed) hosts that do not resolve: nothing could be checked, so nothing would be sent."""
+    host = _host(url)
+    if host is None:
+        raise InvalidInputError({"destination": f"{url} {BAD_HOST}"}, entity="notification")
+    if allow_private:
+        return
+    try:
+        private = _first_private(_resolve(host, _port(url)))
+    except (OSError, UnicodeError) as exc:
+        raise InvalidInputError({"destination": f"{url}: its host {host} could not be resolved ({exc}); give a "
+                                 "host name that resolves to a public address"}, entity="notification") from None
     if private is not None:
         raise InvalidInputError({"destination": f"{url} resolves to {private}, which is not a public address "
                                  "(set notifications.allow_private_destinations to allow it)"},
                                 entity="notification")
 
 
+def _connect(addresses: list[_Address], timeout: float | None) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` that answers; the host name is not resolved again."""
+    error: OSError = OSError("the destination's host resolved to no address")
+    for family, kind, proto, sockaddr in addresses:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+        else:
+            return sock
+    raise error
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to addresses resolved (and checked) beforehand; the Host header still names the host."""
+
+    def __init__(self, host: str, *, addresses: list[_Address], **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect(self._addresses, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As _PinnedHTTPConnection, with TLS whose SNI and certificate check name the host, not the address."""
+
+    def __init__(self, host: str, *, addresses: list[_Address], context: ssl.SSLContext, **kwargs: Any) -> None:
+        super().__init__(host, context=context, **kwargs)
+        self._addresses, self._tls = addresses, context
+
+    def connect(self) -> None:
+        sock = _connect(self._addresses, self.timeout)
+        try:
+            self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, addresses: list[_Address]) -> None:
+        super().__init__()
+        self._addresses = addresses
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_PinnedHTTPConnection, addresses=self._addresses), req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, addresses: list[_Address]) -> None:
+        super().__init__()
+        self._addresses = addresses
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        tls = ssl.create_default_context()  # certificate and host name checked
+        tls.set_alpn_protocols(["http/1.1"])
+        return self.do_open(functools.partial(_PinnedHTTPSConnection, addresses=self._addresses, context=tls),
+                            req)
+
+
+def _wire_url(url: str, host: str) -> str:
+    """``url`` with its host as sent (IDNA) when that differs from how it was written."""
+    parts = urlsplit(url)
+    if parts.hostname == host:
+        return url
+    return urlunsplit(parts._replace(netloc=host if parts.port is None else f"{host}:{parts.port}"))
+
+
+def _checked_target(url: str, *, allow_private: bool) -> tuple[str, list[_Address]] | str:
+    """``url``'s host and the addresses to connect to, or why there are none (not an http(s) URL, not a
+    valid host, unresolvable, or not public)."""
+    if not _is_http_url(url):
+        return "the destination is not an http(s) URL"
+    host = _host(url)
+    if host is None:
+        return "the destination's host is not a valid host name or IP address"
+    try:
+        addresses = _resolve(host, _port(url))
+    except (OSError, UnicodeError) as exc:
+        return f"could not connect: {exc}"[:1024]
+    private = None if allow_private else _first_private(addresses)
+    if private is not None:
+        return f"the destination resolves to {private}, which is not a public address"
+    return host, addresses
+
+
 def _post(url: str, body: bytes, secret: str, *, message_id: str, attempt: int,
           allow_private: bool) -> str | None:
     """POST ``body`` to ``url`` directly (no proxy, no redirects, short timeout); None on a 2xx answer,
-    otherwise what went wrong. Non-public addresses are checked again here, since DNS may change."""
-    if not _is_http_url(url):
-        return "the destination is not an http(s) URL"
-    private = None if allow_private else _private_address(url)
-    if private is not None:
-        return f"the destination resolves to {private}, which is not a public address"
-    request = urllib.request.Request(url, data=body, method="POST", headers={
+    otherwise what went wrong. The host is resolved once, here: non-public addresses are refused (unless
+    allowed) and the connection goes to exactly the addresses checked, so a DNS change cannot redirect it.
+    A host that does not resolve is a failed attempt (retried); nothing is sent."""
+    target = _checked_target(url, allow_private=allow_private)
+    if isinstance(target, str):
+        return target
+    host, addresses = target
+    wire_url = _wire_url(url, host)
+    request = urllib.request.Request(wire_url, data=body, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8", "User-Agent": "LabelHub-Notifications/1.0",
         "x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": message_id,
-        "x-amz-sns-topic-arn": url, SIGNATURE_HEADER: sign(secret, body),
+        "x-amz-sns-topic-arn": wire_url, SIGNATURE_HEADER: sign(secret, body),
         "X-LabelHub-Delivery-Attempt": str(attempt)})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects,
+                                         _PinnedHTTPHandler(addresses), _PinnedHTTPSHandler(addresses))
     try:
         with opener.open(request, timeout=SEND_TIMEOUT_SECONDS):
             return None

@@ -211,3 +211,19 @@ def test_send_test_event_notification_reports_a_destination_that_fails(factory, 
     assert "TestEventType: 'HITEaten' is not one of" in bad_type.message
     assert "SQS queues are not supported" in sqs.message
     assert len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize("template", ["http://%31%32%37.0.0.1:{port}/hook", "http://127.0.0.%31:{port}/hook",
+                                      "http://%6c%6f%63%61%6c%68%6f%73%74:{port}/hook"])
+def test_percent_encoded_loopback_destination_is_refused_and_sent_nothing(factory, connect, receiver, template):
+    client = connect(factory.requester())
+    hit_type_id = client.create_hit_type(**hit_type_params())["HITTypeId"]
+    encoded = spec(template.format(port=receiver.server.server_port))
+
+    tested = fails(client.send_test_event_notification, Notification=encoded, TestEventType="Ping")
+    updated = fails(client.update_notification_settings, HITTypeId=hit_type_id, Notification=encoded)
+
+    for failed in (tested, updated):
+        assert (failed.status, failed.turk_code) == (400, "AWS.ParameterOutOfRange")
+        assert "Notification.Destination: " in failed.message and "percent-encoding" in failed.message
+    assert receiver.requests == []

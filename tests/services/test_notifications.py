@@ -4,6 +4,11 @@ inline and through a real rq worker on Redis."""
 
 from __future__ import annotations
 
+import ipaddress
+import shutil
+import socket
+import ssl
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,11 +18,11 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from labelhub import jobs
 from labelhub.errors import InvalidInputError, PermissionDeniedError
-from labelhub.models import HIT, DeliveryStatus, Job, NotificationDelivery
+from labelhub.models import HIT, DeliveryStatus, Job, NotificationDelivery, NotificationSetting
 from labelhub.queueing import RqBackend
 from labelhub.runtime import Runtime
 from labelhub.services import assignments, hits, notifications, outbox
@@ -331,3 +336,199 @@ def test_update_settings_refuses_a_private_destination_by_default(runtime, facto
     with pytest.raises(InvalidInputError) as caught:
         notifications.update_settings(strict, requester.actor, hit_type.public_id, spec=spec)
     assert "10.0.0.7" in caught.value.fields["destination"]
+
+
+# SSRF: hosts that are not plain host names, hosts that resolve to the server's own network, and DNS
+# answers that change between the check and the connection (rebinding).
+
+ENCODED_LOOPBACKS = ("http://%31%32%37.0.0.1:{port}/hook", "http://127.0.0.%31:{port}/hook",
+                     "http://%6c%6f%63%61%6c%68%6f%73%74:{port}/hook")
+PUBLIC_ADDRESS = "93.184.216.34"  # never contacted: FakeNetwork refuses every connection off loopback
+
+
+@pytest.fixture
+def strict(runtime: Runtime) -> Iterator[Runtime]:
+    """The test's Runtime with the production default (private destinations refused), for jobs too."""
+    rt = replace(runtime, settings=replace(runtime.settings, notifications=NotificationsSettings()))
+    jobs.install_runtime(rt)
+    yield rt
+    jobs.install_runtime(runtime)
+
+
+class FakeNetwork:
+    """Fakes the outside world: DNS answers for the names in ``answers`` (one list of addresses per
+    lookup, the last repeated; an empty list fails like an unknown name), and every TCP connection to
+    an address off loopback refused before any packet is sent. Other names resolve as usual."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[list[str]]]) -> None:
+        self.answers, self.lookups, self.connects = answers, [], []
+        real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+
+        def getaddrinfo(host, port, *args, **kwargs):
+            if host not in self.answers:
+                return real_getaddrinfo(host, port, *args, **kwargs)
+            self.lookups.append(host)
+            queue = self.answers[host]
+            addresses = queue.pop(0) if len(queue) > 1 else queue[0]
+            if not addresses:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port or 0)))
+                    for address in addresses]
+
+        def connect(sock, address):
+            self.connects.append(address)
+            if not ipaddress.ip_address(address[0]).is_loopback:
+                raise ConnectionRefusedError(111, "Connection refused (faked: not a loopback address)")
+            return real_connect(sock, address)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+def notify(runtime: Runtime, factory, url: str) -> HIT:
+    """A HIT whose type notifies ``url`` of AssignmentAccepted, set with private destinations allowed."""
+    requester = factory.requester()
+    hit = factory.hit(requester.actor)
+    notifications.update_settings(runtime, requester.actor, hit.hit_type.public_id, spec=spec(url))
+    return hit
+
+
+@pytest.mark.parametrize("template", ENCODED_LOOPBACKS)
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_percent_encoded_host_is_refused_naming_the_destination(template, allow_private, receiver):
+    url = template.format(port=receiver.server.server_port)
+
+    with pytest.raises(InvalidInputError) as in_spec:
+        spec(url)
+    with pytest.raises(InvalidInputError) as checked:
+        notifications.check_public_destination(url, allow_private=allow_private)
+
+    assert list(in_spec.value.fields) == list(checked.value.fields) == ["destination"]
+    assert "percent-encoding" in in_spec.value.fields["destination"]
+    assert receiver.requests == []
+
+
+@pytest.mark.parametrize("template", ENCODED_LOOPBACKS)
+def test_stored_percent_encoded_destination_is_never_delivered(template, strict, runtime, factory, receiver):
+    hit = notify(runtime, factory, receiver.url)
+    with runtime.sessions.begin() as db:  # a row written before the check existed
+        db.execute(update(NotificationSetting).values(destination=template.format(port=receiver.server.server_port)))
+
+    assignments.accept(strict, factory.worker().actor, hit.public_id)
+
+    [delivery] = deliveries(runtime)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert delivery.last_error == "the destination's host is not a valid host name or IP address"
+    assert receiver.requests == []
+
+
+def test_name_resolving_to_loopback_is_refused_when_set_and_never_delivered(strict, runtime, factory,
+                                                                             receiver):
+    url = f"http://localhost:{receiver.server.server_port}/hook"
+    hit = notify(runtime, factory, url)
+    with pytest.raises(InvalidInputError) as caught:
+        notifications.update_settings(strict, factory.requester().actor, hit.hit_type.public_id, spec=spec(url))
+
+    assignments.accept(strict, factory.worker().actor, hit.public_id)
+
+    assert "which is not a public address" in caught.value.fields["destination"]
+    [delivery] = deliveries(runtime)
+    assert delivery.status is DeliveryStatus.PENDING
+    assert delivery.last_error.startswith("the destination resolves to ")
+    assert receiver.requests == []
+
+
+def test_unresolvable_host_is_refused_when_set_and_its_delivery_fails_and_is_retried(monkeypatch, strict,
+                                                                                     runtime, factory):
+    network = FakeNetwork(monkeypatch, {"nowhere.test": [[]]})
+    hit = notify(runtime, factory, "http://nowhere.test/hook")  # allowed installations keep accepting it
+
+    with pytest.raises(InvalidInputError) as caught:
+        notifications.check_public_destination("http://nowhere.test/hook", allow_private=False)
+    assignments.accept(strict, factory.worker().actor, hit.public_id)
+
+    assert list(caught.value.fields) == ["destination"]
+    assert "could not be resolved" in caught.value.fields["destination"]
+    [delivery] = deliveries(runtime)
+    assert delivery.status is DeliveryStatus.PENDING and delivery.next_attempt_at > delivery.last_attempt_at
+    assert delivery.last_error.startswith("could not connect")
+    assert network.connects == []
+
+
+def test_dns_rebinding_cannot_redirect_a_delivery_to_loopback(monkeypatch, strict, runtime, factory,
+                                                               receiver):
+    # The name answers with a public address first, then with 127.0.0.1 (where the receiver listens).
+    network = FakeNetwork(monkeypatch, {"rebind.test": [[PUBLIC_ADDRESS], ["127.0.0.1"]]})
+    port = receiver.server.server_port
+    hit = notify(runtime, factory, f"http://rebind.test:{port}/hook")
+
+    assignments.accept(strict, factory.worker().actor, hit.public_id)
+
+    [delivery] = deliveries(runtime)
+    assert network.lookups == ["rebind.test"]  # resolved once: the answer checked is the one connected to
+    assert network.connects == [(PUBLIC_ADDRESS, port)]
+    assert delivery.status is DeliveryStatus.PENDING and delivery.last_error.startswith("could not connect")
+    assert receiver.requests == []
+
+
+def test_delivery_connects_to_the_resolved_address_and_names_the_host(monkeypatch, runtime, factory, receiver):
+    network = FakeNetwork(monkeypatch, {"hooks.test": [["127.0.0.1"]]})
+    port = receiver.server.server_port
+    hit = notify(runtime, factory, f"http://hooks.test:{port}/hook")
+
+    assignments.accept(runtime, factory.worker().actor, hit.public_id)
+
+    [sent] = receiver.requests
+    assert sent.headers["host"] == f"hooks.test:{port}"
+    assert (network.lookups, network.connects) == (["hooks.test"], [("127.0.0.1", port)])
+    assert [d.status for d in deliveries(runtime)] == [DeliveryStatus.DELIVERED]
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch) -> Iterator[Receiver]:
+    """A Receiver speaking HTTPS with a self-signed certificate for hooks.test, trusted by the client."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=hooks.test", "-addext", "subjectAltName=DNS:hooks.test", "-keyout", str(key),
+                    "-out", str(cert)], check=True, capture_output=True)
+    real_context = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context", lambda *args, **kwargs: real_context(cafile=str(cert)))
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    running = Receiver()
+    running.server.socket = server_side.wrap_socket(running.server.socket, server_side=True)
+    with running:
+        yield running
+
+
+def test_https_delivery_checks_the_certificate_against_the_host_name(monkeypatch, runtime, factory,
+                                                                     tls_receiver):
+    FakeNetwork(monkeypatch, {"hooks.test": [["127.0.0.1"]], "elsewhere.test": [["127.0.0.1"]]})
+    port = tls_receiver.server.server_port
+    good = notify(runtime, factory, f"https://hooks.test:{port}/hook")
+    bad = notify(runtime, factory, f"https://elsewhere.test:{port}/hook")
+
+    assignments.accept(runtime, factory.worker().actor, good.public_id)
+    assignments.accept(runtime, factory.worker().actor, bad.public_id)
+
+    delivered, refused = deliveries(runtime)
+    assert delivered.status is DeliveryStatus.DELIVERED
+    assert refused.status is DeliveryStatus.PENDING and "CERTIFICATE_VERIFY_FAILED" in refused.last_error
+    [sent] = tls_receiver.requests
+    assert sent.headers["host"] == f"hooks.test:{port}"
+
+
+def test_internationalised_host_is_resolved_and_sent_in_its_idna_form(monkeypatch, runtime, factory, receiver):
+    network = FakeNetwork(monkeypatch, {"xn--bcher-kva.test": [["127.0.0.1"]]})
+    port = receiver.server.server_port
+    hit = notify(runtime, factory, f"http://Bücher.TEST:{port}/hook")
+
+    assignments.accept(runtime, factory.worker().actor, hit.public_id)
+
+    [sent] = receiver.requests
+    assert network.lookups == ["xn--bcher-kva.test"]
+    assert sent.headers["host"] == f"xn--bcher-kva.test:{port}"
+    assert sent.envelope()["TopicArn"] == f"http://Bücher.TEST:{port}/hook"  # the destination as given
