@@ -34,6 +34,19 @@ class AuthenticationError(DomainError):
     code = "unauthenticated"
 
 
+class TooManyAttemptsError(AuthenticationError):
+    """A sign-in refused without checking the password: too many recent failures for this name from this
+    client address. ``retry_after_seconds`` is when the next attempt will be checked again."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        minutes = max(1, -(-retry_after_seconds // 60))
+        super().__init__(f"Too many failed sign-ins for this name from your address. Try again in {minutes} "
+                         f"minute{'s' if minutes > 1 else ''}.", entity="worker")
+        self.retry_after_seconds = retry_after_seconds
+
+
 class InvalidStateError(DomainError):
     code = "invalid_state"
 

@@ -26,6 +26,7 @@ from labelhub.errors import (
     InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
+    TooManyAttemptsError,
 )
 from labelhub.http_status import status_of
 from labelhub.models import HIT, Assignment, AssignmentStatus, Marketplace
@@ -41,7 +42,7 @@ SUBMIT_MAX_BYTES = 1024 * 1024
 SUBMIT_MAX_FIELDS = 1000
 SUBMIT_MAX_NAME = 255
 TITLES = {400: "Bad request", 401: "Sign in", 402: "Not enough funds", 403: "Forbidden", 404: "Not found",
-          409: "Conflict"}
+          409: "Conflict", 429: "Too many attempts"}
 NOT_MTURK = ("This HIT uses one of LabelHub's own task templates, not an MTurk question "
              "(HTMLQuestion, ExternalQuestion or QuestionForm); it is shown in LabelHub's worker pages.")
 SIGN_IN = 'Basic realm="LabelHub workers", charset="UTF-8"'
@@ -83,7 +84,8 @@ def _signed_in_worker(rt: Runtime) -> Actor:
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username:
         raise AuthenticationError("Sign in with your LabelHub worker name and password to preview HITs.")
-    return accounts.authenticate_worker(rt, auth.username, auth.password or "", Marketplace.PRODUCTION)
+    return accounts.authenticate_worker(rt, auth.username, auth.password or "", Marketplace.PRODUCTION,
+                                        client=request.remote_addr or "")
 
 
 def _previewed_hit(rt: Runtime, hit_id: str) -> HIT:
@@ -257,7 +259,12 @@ def _error(status: int, title: str, message: str) -> Response:
 
 
 def error_page(exc: DomainError) -> Response:
-    """A domain error from one of these pages, as an HTML page with the matching status."""
+    """A domain error from one of these pages, as an HTML page with the matching status; a sign-in
+    refused for too many failures is 429 with Retry-After (and no new Basic-auth prompt)."""
+    if isinstance(exc, TooManyAttemptsError):
+        response = _error(429, TITLES[429], exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
     status = status_of(exc)
     return _error(status, TITLES[status], exc.message)
 

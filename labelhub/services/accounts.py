@@ -7,14 +7,21 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from labelhub import ids
-from labelhub.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
-from labelhub.models import AccessKey, ApiToken, Marketplace, Requester, Worker
+from labelhub.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
+from labelhub.models import AccessKey, ApiToken, Event, Marketplace, Requester, Worker
 from labelhub.money import decimal_to_micros
 from labelhub.runtime import Runtime
 from labelhub.services import ledger
@@ -23,6 +30,9 @@ from labelhub.services.commands import Locale
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,99}$")
 MIN_PASSWORD_LENGTH = 8
+SIGN_IN_WINDOW = timedelta(minutes=15)
+MAX_FAILED_SIGN_INS = 5  # per worker name and client address within the window
+LOCAL_CLIENT = "local"  # the client of in-process callers (CLI, scripts); network adapters pass the address
 
 
 def _hash_password(rt: Runtime, password: str) -> str:
@@ -117,7 +127,31 @@ def authenticate_token(rt: Runtime, token: str, marketplace: Marketplace) -> Act
         return Actor("worker", worker.id, worker.public_id, marketplace)
 
 
-def authenticate_worker(rt: Runtime, name: str, password: str, marketplace: Marketplace) -> Actor:
+def authenticate_worker(rt: Runtime, name: str, password: str, marketplace: Marketplace, *,
+                        client: str = LOCAL_CLIENT) -> Actor:
+    """The worker with this name and password: the one place a worker's password is checked, for every
+    adapter (the sign-in page, the MTurk preview's HTTP Basic...). Adapters pass the request's client
+    address as ``client``.
+
+    At most MAX_FAILED_SIGN_INS failures per name and client address in SIGN_IN_WINDOW (counted in the
+    event log, so every process sees the same count; a success starts the count again); past that the
+    password is not checked at all. Raises TooManyAttemptsError (with the delay), AuthenticationError."""
+    key, now = _sign_in_key(name, client), rt.clock()
+    failures = _recent_failures(rt, key, now)
+    if len(failures) >= MAX_FAILED_SIGN_INS:
+        reopens = failures[-MAX_FAILED_SIGN_INS] + SIGN_IN_WINDOW
+        raise TooManyAttemptsError(max(1, int((reopens - now).total_seconds())))
+    try:
+        actor = _check_password(rt, name, password, marketplace)
+    except AuthenticationError:
+        _record_sign_in(rt, key, "WorkerSignInFailed", marketplace, now=now)
+        raise
+    if failures:  # with none to forget, a success record would change nothing: no write per request
+        _record_sign_in(rt, key, "WorkerSignedIn", marketplace, now=now, worker=actor.public_id)
+    return actor
+
+
+def _check_password(rt: Runtime, name: str, password: str, marketplace: Marketplace) -> Actor:
     with rt.sessions() as db:
         worker = db.scalars(select(Worker).where(Worker.name == name)).one_or_none()
     # An unknown name is checked against a dummy hash too, so timing does not reveal which names exist.
@@ -126,6 +160,28 @@ def authenticate_worker(rt: Runtime, name: str, password: str, marketplace: Mark
     if not check_password_hash(stored, password) or worker is None:
         raise AuthenticationError("Unknown worker name or wrong password")
     return Actor("worker", worker.id, worker.public_id, marketplace)
+
+
+def _sign_in_key(name: str, client: str) -> str:
+    return hashlib.sha256(f"{name.casefold()}\x00{client}".encode()).hexdigest()[:30]
+
+
+def _recent_failures(rt: Runtime, key: str, now: datetime) -> list[datetime]:
+    """When this name and client failed to sign in, oldest first, in the window and since the last success."""
+    with rt.sessions() as db:
+        last_success = db.scalar(select(func.max(Event.at)).where(
+            Event.entity == "sign_in", Event.entity_id == key, Event.action == "WorkerSignedIn"))
+        since = max(now - SIGN_IN_WINDOW, last_success) if last_success else now - SIGN_IN_WINDOW
+        return list(db.scalars(select(Event.at).where(
+            Event.entity == "sign_in", Event.entity_id == key, Event.action == "WorkerSignInFailed",
+            Event.at > since).order_by(Event.at)))
+
+
+def _record_sign_in(rt: Runtime, key: str, action: str, marketplace: Marketplace, *, now: datetime,
+                    worker: str | None = None) -> None:
+    with rt.sessions.begin() as db:
+        db.add(Event(marketplace=marketplace, at=now, actor=f"worker:{worker}" if worker else "anonymous",
+                     action=action, entity="sign_in", entity_id=key))
 
 
 def access_key_secret(rt: Runtime, access_key_id: str, marketplace: Marketplace) -> tuple[str, Actor]:

@@ -1,29 +1,27 @@
-"""What the worker pages need beyond the worker REST endpoints: throttled sign-in, the marketplace as
-HIT groups with search, sort and filters, "accept the next HIT of this group", and read models for the
-task page, the dashboard and the qualification tests.
+"""What the worker pages need beyond the worker REST endpoints: the marketplace as HIT groups with
+search, sort and filters, "accept the next HIT of this group", and read models for the task page,
+the dashboard and the qualification tests.
 
 Every rule comes from the services the REST API uses (accept, preview, eligibility, qualifications);
-this module only selects and assembles. Reads open a session without a transaction block; the one
-write (a sign-in record) is its own unit of work.
+this module only selects and assembles. Reads open a session without a transaction block. Sign-in,
+and its limit on failed attempts, is accounts.authenticate_worker, shared with every other adapter.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from labelhub.errors import AuthenticationError, InvalidInputError, InvalidStateError, NotFoundError
+from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError
 from labelhub.models import (
     HIT,
     Assignment,
     Batch,
-    Event,
     HITStatus,
     HITType,
     Marketplace,
@@ -36,66 +34,15 @@ from labelhub.models import (
     WorkerMessage,
 )
 from labelhub.runtime import Runtime
-from labelhub.services import accounts, assignments, eligibility, payments, qualifications, workers
+from labelhub.services import assignments, eligibility, payments, qualifications, workers
 from labelhub.services.actors import Actor, require_worker
 from labelhub.services.common import Page
 
-SIGN_IN_WINDOW = timedelta(minutes=15)
-MAX_FAILED_SIGN_INS = 5  # per worker name and client address within the window
 GROUPS_PER_PAGE = 20
 MAX_PAGE = 500
 ACCEPT_TRIES = 10
 Sort = Literal["newest", "reward", "title"]
 SORTS: tuple[Sort, ...] = ("newest", "reward", "title")
-
-
-class TooManyAttemptsError(AuthenticationError):
-    """Sign-in refused without checking the password: too many recent failures for this name here."""
-
-    code = "too_many_attempts"
-
-    def __init__(self, retry_after_seconds: int) -> None:
-        minutes = max(1, -(-retry_after_seconds // 60))
-        super().__init__(f"Too many failed sign-ins for this name from your address. Try again in {minutes} "
-                         f"minute{'s' if minutes > 1 else ''}.", entity="worker")
-        self.retry_after_seconds = retry_after_seconds
-
-
-# ---- sign-in ----------------------------------------------------------------------------------------
-
-def _sign_in_key(name: str, client: str) -> str:
-    return hashlib.sha256(f"{name.casefold()}\x00{client}".encode()).hexdigest()[:30]
-
-
-def sign_in(rt: Runtime, name: str, password: str, *, client: str, marketplace: Marketplace) -> Actor:
-    """Check a worker's name and password, at most MAX_FAILED_SIGN_INS failures per name and client
-    address in SIGN_IN_WINDOW (counted in the event log, so every web process sees the same count; a
-    success starts the count again). Raises TooManyAttemptsError, AuthenticationError."""
-    key, now = _sign_in_key(name, client), rt.clock()
-    with rt.sessions() as db:
-        last_success = db.scalar(select(func.max(Event.at)).where(
-            Event.entity == "sign_in", Event.entity_id == key, Event.action == "WorkerSignedIn"))
-        since = max(now - SIGN_IN_WINDOW, last_success) if last_success else now - SIGN_IN_WINDOW
-        failures = list(db.scalars(select(Event.at).where(
-            Event.entity == "sign_in", Event.entity_id == key, Event.action == "WorkerSignInFailed",
-            Event.at > since).order_by(Event.at)))
-    if len(failures) >= MAX_FAILED_SIGN_INS:
-        reopens = failures[-MAX_FAILED_SIGN_INS] + SIGN_IN_WINDOW
-        raise TooManyAttemptsError(max(1, int((reopens - now).total_seconds())))
-    try:
-        actor = accounts.authenticate_worker(rt, name, password, marketplace)
-    except AuthenticationError:
-        _record_sign_in(rt, key, "WorkerSignInFailed", marketplace, now=now)
-        raise
-    _record_sign_in(rt, key, "WorkerSignedIn", marketplace, now=now, worker=actor.public_id)
-    return actor
-
-
-def _record_sign_in(rt: Runtime, key: str, action: str, marketplace: Marketplace, *, now: datetime,
-                    worker: str | None = None) -> None:
-    with rt.sessions.begin() as db:
-        db.add(Event(marketplace=marketplace, at=now, actor=f"worker:{worker}" if worker else "anonymous",
-                     action=action, entity="sign_in", entity_id=key))
 
 
 # ---- the marketplace as HIT groups --------------------------------------------------------------------

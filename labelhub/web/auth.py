@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
 from labelhub import runtime_of
-from labelhub.errors import AuthenticationError, ConflictError, DomainError, InvalidInputError
+from labelhub.errors import AuthenticationError, ConflictError, DomainError, InvalidInputError, TooManyAttemptsError
 from labelhub.models import Marketplace
-from labelhub.services import accounts, worker_pages
+from labelhub.services import accounts
 from labelhub.services.actors import Actor
 from labelhub.web import csrf, errors, forms
 
@@ -93,9 +93,9 @@ def signin():
     name, password = request.form.get("name", "").strip(), request.form.get("password", "")
     back = request.form.get("next", "")
     try:
-        actor = worker_pages.sign_in(runtime_of(current_app), name, password,
-                                     client=request.remote_addr or "", marketplace=current_marketplace())
-    except worker_pages.TooManyAttemptsError as exc:
+        actor = accounts.authenticate_worker(runtime_of(current_app), name, password, current_marketplace(),
+                                             client=request.remote_addr or "")
+    except TooManyAttemptsError as exc:
         page = render_template("web/signin.html", next=back, name=name, error=exc.message)
         return page, 429, {"Retry-After": str(exc.retry_after_seconds)}
     except AuthenticationError as exc:

@@ -8,8 +8,14 @@ import hashlib
 import pytest
 from sqlalchemy import func, select, update
 
-from labelhub.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
-from labelhub.models import AccessKey, ApiToken, Marketplace, Requester, Worker
+from labelhub.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
+from labelhub.models import AccessKey, ApiToken, Event, Marketplace, Requester, Worker
 from labelhub.money import parse_amount
 from labelhub.services import accounts, payments
 from labelhub.services.commands import Locale
@@ -165,3 +171,60 @@ def test_access_key_secret_of_unknown_or_inactive_key_is_refused(runtime):
 def test_requester_actor_of_unknown_requester_is_not_found(runtime):
     with pytest.raises(NotFoundError, match="ANOSUCHREQUEST does not exist"):
         accounts.requester_actor(runtime, "ANOSUCHREQUEST", Marketplace.PRODUCTION)
+
+
+# ---- the limit on failed password checks, which every adapter inherits ----------------------------------
+
+def test_authenticate_worker_refuses_without_checking_after_too_many_failures(runtime, clock, monkeypatch):
+    accounts.create_worker(runtime, "ivan", password="password-one")
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+        with pytest.raises(AuthenticationError, match="wrong password"):
+            accounts.authenticate_worker(runtime, "ivan", "guess", Marketplace.PRODUCTION, client="203.0.113.7")
+    checked: list[str] = []
+    monkeypatch.setattr(accounts, "check_password_hash", lambda stored, password: checked.append(password))
+    clock.advance(seconds=60)
+
+    with pytest.raises(TooManyAttemptsError) as refused:
+        accounts.authenticate_worker(runtime, "IVAN", "password-one", Marketplace.PRODUCTION, client="203.0.113.7")
+
+    assert refused.value.retry_after_seconds == accounts.SIGN_IN_WINDOW.total_seconds() - 60
+    assert refused.value.code == "too_many_attempts" and "Try again in 14 minutes" in refused.value.message
+    assert checked == []  # the password is not even looked at
+    assert _count(runtime, Event, Event.action == "WorkerSignInFailed") == accounts.MAX_FAILED_SIGN_INS
+
+
+def test_authenticate_worker_limit_is_per_client_lifts_after_the_window_and_resets_on_success(runtime, clock):
+    creds = accounts.create_worker(runtime, "judy", password="password-one")
+
+    def attempt(password: str, client: str = "203.0.113.7") -> str:
+        try:
+            return accounts.authenticate_worker(runtime, "judy", password, Marketplace.PRODUCTION,
+                                                client=client).public_id
+        except TooManyAttemptsError:
+            return "429"
+        except AuthenticationError:
+            return "401"
+
+    assert [attempt("guess") for _ in range(accounts.MAX_FAILED_SIGN_INS)] == ["401"] * 5
+    assert attempt("password-one") == "429"
+    assert attempt("password-one", client="198.51.100.1") == creds.worker_id  # another address
+    assert attempt("password-one", client=accounts.LOCAL_CLIENT) == creds.worker_id
+    clock.advance(seconds=accounts.SIGN_IN_WINDOW.total_seconds() + 1)
+    assert attempt("password-one") == creds.worker_id
+    assert [attempt("guess") for _ in range(accounts.MAX_FAILED_SIGN_INS - 1)] == ["401"] * 4
+    assert attempt("password-one") == creds.worker_id  # a success starts the count again
+    clock.advance(seconds=1)
+    assert [attempt("guess") for _ in range(accounts.MAX_FAILED_SIGN_INS)] == ["401"] * 5
+    assert attempt("password-one") == "429"
+
+
+def test_in_process_callers_are_limited_too_and_successes_alone_write_nothing(runtime):
+    accounts.create_worker(runtime, "kim", password="password-one")
+    for _ in range(3):
+        accounts.authenticate_worker(runtime, "kim", "password-one", Marketplace.PRODUCTION)
+    assert _count(runtime, Event, Event.entity == "sign_in") == 0  # no write per request when nothing to reset
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+        with pytest.raises(AuthenticationError):
+            accounts.authenticate_worker(runtime, "kim", "guess", Marketplace.PRODUCTION)
+    with pytest.raises(TooManyAttemptsError):
+        accounts.authenticate_worker(runtime, "kim", "password-one", Marketplace.PRODUCTION)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from labelhub.models import Event, Worker
-from labelhub.services import worker_pages
+from labelhub.services import accounts
 from tests.web.conftest import PASSWORD, text_of
 
 
@@ -97,7 +97,7 @@ def test_signout_ends_the_session(pages, make_worker):
 
 def test_signin_is_limited_per_name_and_address_in_the_database(pages, runtime, clock, make_worker):
     worker = make_worker()
-    for _ in range(worker_pages.MAX_FAILED_SIGN_INS):
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
         assert pages.post("/signin", {"name": worker.name, "password": "guess"}).status_code == 401
 
     blocked = pages.post("/signin", {"name": worker.name, "password": PASSWORD})
@@ -110,14 +110,14 @@ def test_signin_is_limited_per_name_and_address_in_the_database(pages, runtime, 
     with runtime.sessions() as db:  # the count lives in the event log: every web process sees it
         failed = db.scalar(select(func.count()).select_from(Event).where(
             Event.action == "WorkerSignInFailed"))
-    assert failed == worker_pages.MAX_FAILED_SIGN_INS
+    assert failed == accounts.MAX_FAILED_SIGN_INS
 
 
 def test_signin_limit_lifts_after_the_window(pages, clock, make_worker):
     worker = make_worker()
-    for _ in range(worker_pages.MAX_FAILED_SIGN_INS):
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
         pages.post("/signin", {"name": worker.name, "password": "guess"})
-    clock.advance(seconds=worker_pages.SIGN_IN_WINDOW.total_seconds() + 1)
+    clock.advance(seconds=accounts.SIGN_IN_WINDOW.total_seconds() + 1)
 
     response = pages.post("/signin", {"name": worker.name, "password": PASSWORD})
 
@@ -126,15 +126,15 @@ def test_signin_limit_lifts_after_the_window(pages, clock, make_worker):
 
 def test_successful_signin_starts_the_count_again(pages, clock, make_worker):
     worker = make_worker()
-    for _ in range(worker_pages.MAX_FAILED_SIGN_INS - 1):
+    for _ in range(accounts.MAX_FAILED_SIGN_INS - 1):
         pages.post("/signin", {"name": worker.name, "password": "guess"})
     pages.sign_in(worker)
     clock.advance(seconds=1)
 
     failures = [pages.post("/signin", {"name": worker.name, "password": "guess"}).status_code
-                for _ in range(worker_pages.MAX_FAILED_SIGN_INS)]
+                for _ in range(accounts.MAX_FAILED_SIGN_INS)]
 
-    assert failures == [401] * worker_pages.MAX_FAILED_SIGN_INS
+    assert failures == [401] * accounts.MAX_FAILED_SIGN_INS
 
 
 @pytest.mark.parametrize("path", ["/signin", "/signup", "/signout", "/marketplace"])
