@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from jsonschema import Draft202012Validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from labelhub.models import HIT, Assignment, AssignmentStatus, HITStatus, Worker
 from labelhub.runtime import Runtime
 from labelhub.services import eligibility, gold, ledger
 from labelhub.services.actors import Actor, require_requester, require_worker
+from labelhub.services.answer_schemas import answer_validator
 from labelhub.services.common import Page, paginate, record_event
 from labelhub.services.hits import owned_hit, refresh_status
 
@@ -156,7 +156,7 @@ def validate_answer(hit: HIT, answer: object) -> dict:
         except annotators.AnswerError as exc:
             raise InvalidInputError(_prefixed(exc.problems, "answer"), entity="assignment") from None
     if hit.answer_schema:
-        errors = sorted(Draft202012Validator(hit.answer_schema).iter_errors(answer), key=lambda e: list(e.path))
+        errors = sorted(answer_validator(hit.answer_schema).iter_errors(answer), key=lambda e: list(e.path))
         if errors:
             problems = {"answer" + "".join(f".{p}" for p in e.absolute_path): e.message for e in errors[:10]}
             raise InvalidInputError(problems, entity="assignment")

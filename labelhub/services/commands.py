@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from labelhub.errors import InvalidInputError
 from labelhub.models import Comparator, GuardedAction
 from labelhub.money import MAX_AMOUNT_MICROS, format_amount
+from labelhub.services.answer_schemas import check_answer_schema  # also imported from here by batches
 
 MAX_ASSIGNMENTS = 1_000_000
 MIN_DURATION_SECONDS, MAX_DURATION_SECONDS = 30, 31_536_000
@@ -52,14 +50,6 @@ def check_test(problems: dict[str, str], test: str) -> None:
 def is_amount(micros: object, *, minimum: int) -> bool:
     """An integer number of micro-units from ``minimum`` up to the largest amount LabelHub handles."""
     return isinstance(micros, int) and not isinstance(micros, bool) and minimum <= micros <= MAX_AMOUNT_MICROS
-
-
-def check_answer_schema(problems: dict[str, str], schema: dict[str, Any] | None) -> None:
-    if schema is not None:
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            problems["answer_schema"] = f"is not a valid JSON Schema: {exc.message}"
 
 
 def _raise_if(problems: dict[str, str]) -> None:

@@ -400,3 +400,20 @@ def test_reject_another_requesters_assignment_is_403_and_changes_nothing(
     api.post(f"/requester/assignments/{submitted.assignment_id}/reject", token=token(other_requester),
              json={"feedback": "no"}, expect=403)
     assert assignment_of(runtime, worker, submitted.assignment_id).status is AssignmentStatus.SUBMITTED
+
+
+@pytest.mark.parametrize(("answer_schema", "field"), [
+    ({"type": "object", "properties": {"x": {"type": "string", "pattern": r"^(a+)\1$"}}},
+     "answer_schema.properties.x.pattern"),
+    ({"type": "object", "properties": {"x": {"$ref": "http://example.com/schema.json"}}},
+     "answer_schema.properties.x.$ref"),
+    ({"type": "object", "properties": {"x": {"$ref": "#/$defs/missing"}}}, "answer_schema.properties.x.$ref"),
+    ({"type": "object", "properties": {"child": {"$ref": "#"}}}, "answer_schema.properties.child.$ref"),
+])
+def test_create_hit_with_an_unsafe_answer_schema_is_400_naming_the_field_and_creates_nothing(
+        api, runtime, requester, answer_schema, field):
+    body = api.post("/requester/hits", token=token(requester), json=CREATE | {"answer_schema": answer_schema},
+                    expect=400)
+    assert list(body["error"]["fields"]) == [field]
+    assert hits.list_hits(runtime, requester.actor).items == []
+    assert balance(runtime, requester) == (parse_amount("100.00"), 0)
