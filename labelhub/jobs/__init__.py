@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from labelhub.jobs.context import install_runtime, worker_runtime
-from labelhub.services import consensus, job_queue, llm_flags, notifications, review_policies, sweeps
+from labelhub.services import accounts, consensus, job_queue, llm_flags, notifications, review_policies, sweeps
 
 __all__ = ["abandon_overdue", "aggregate_batch", "aggregate_due", "auto_approve_due", "deliver_notification",
-           "deliver_notifications", "expire_due_hits", "install_runtime", "prune_jobs", "review_assignment",
+           "deliver_notifications", "expire_due_hits", "install_runtime", "prune_jobs", "prune_sign_ins",
+           "review_assignment",
            "review_due", "review_hit", "run_job", "run_sweeps", "score_answers", "score_due", "worker_runtime"]
 
 
@@ -34,6 +35,11 @@ def run_job(job_public_id: str) -> None:
         execute(rt, claimed)
     finally:
         heartbeat.stop()
+
+
+def prune_sign_ins() -> dict[str, Any]:
+    """Delete sign-in records older than the attempt limit's window."""
+    return {"deleted": accounts.prune_sign_in_events(worker_runtime())}
 
 
 def prune_jobs() -> dict[str, Any]:
@@ -112,4 +118,5 @@ def run_sweeps() -> dict[str, Any]:
                                  "notifications": notifications.deliver_due(rt),
                                  "llm_scores": llm_flags.score_due(rt),
                                  "aggregations_queued": consensus.aggregate_due(rt),
-                                 "jobs_pruned": job_queue.prune_finished(rt)}
+                                 "jobs_pruned": job_queue.prune_finished(rt),
+                                 "sign_ins_pruned": accounts.prune_sign_in_events(rt)}

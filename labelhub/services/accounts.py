@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -179,9 +179,17 @@ def _recent_failures(rt: Runtime, key: str, now: datetime) -> list[datetime]:
 
 def _record_sign_in(rt: Runtime, key: str, action: str, marketplace: Marketplace, *, now: datetime,
                     worker: str | None = None) -> None:
-    with rt.sessions.begin() as db:
+    with rt.sessions.begin() as db:  # no reactions: written dispatched, it never waits in the outbox
         db.add(Event(marketplace=marketplace, at=now, actor=f"worker:{worker}" if worker else "anonymous",
-                     action=action, entity="sign_in", entity_id=key))
+                     action=action, entity="sign_in", entity_id=key, dispatched_at=now))
+
+
+def prune_sign_in_events(rt: Runtime) -> int:
+    """Delete sign-in records older than SIGN_IN_WINDOW: only the window's count uses them, and they
+    name client addresses (hashed with the name). Returns how many were deleted."""
+    with rt.sessions.begin() as db:
+        return db.execute(delete(Event).where(Event.entity == "sign_in",
+                                              Event.at < rt.clock() - SIGN_IN_WINDOW)).rowcount
 
 
 def access_key_secret(rt: Runtime, access_key_id: str, marketplace: Marketplace) -> tuple[str, Actor]:

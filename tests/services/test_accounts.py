@@ -228,3 +228,17 @@ def test_in_process_callers_are_limited_too_and_successes_alone_write_nothing(ru
             accounts.authenticate_worker(runtime, "kim", "guess", Marketplace.PRODUCTION)
     with pytest.raises(TooManyAttemptsError):
         accounts.authenticate_worker(runtime, "kim", "password-one", Marketplace.PRODUCTION)
+
+
+def test_sign_in_records_older_than_the_window_are_swept(runtime, factory, clock):
+    factory.worker("swept-worker")
+    for _ in range(2):
+        with pytest.raises(AuthenticationError):
+            accounts.authenticate_worker(runtime, "swept-worker", "wrong password", Marketplace.PRODUCTION,
+                                         client="10.0.0.1")
+    assert accounts.prune_sign_in_events(runtime) == 0  # still counted by the limit
+
+    clock.advance(seconds=accounts.SIGN_IN_WINDOW.total_seconds() + 1)
+
+    assert accounts.prune_sign_in_events(runtime) == 2
+    assert accounts.prune_sign_in_events(runtime) == 0
