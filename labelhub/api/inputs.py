@@ -3,20 +3,26 @@ against the endpoint's JSON Schema, with errors naming the field
 (``qualification_requirements[0].comparator``).
 
 Query strings are coerced to the types their schema declares (OpenAPI's form style) before validation.
+
+What no handler can take (too deep, huge integers, lone surrogates) is refused by labelhub.client_json,
+naming ``body`` or the field; a money string above the largest amount is refused naming its field.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from flask import request
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, ValidationError, validators
 
+from labelhub import client_json
+from labelhub.api.schemas import MONEY
 from labelhub.errors import InvalidInputError
 from labelhub.models import Marketplace
+from labelhub.money import MAX_AMOUNT_MICROS, format_amount, parse_amount
 
 MARKETPLACE_PARAMETER = {"type": "string", "enum": [m.value for m in Marketplace], "default": "production",
                          "description": "production (real money) or sandbox (play money)"}
@@ -85,12 +91,12 @@ def parse_body(schema: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidInputError({"content_type": f"must be application/json (got {given})"})
     else:
         try:
-            body = json.loads(raw)
-        except UnicodeDecodeError:
-            raise InvalidInputError({"body": "is not UTF-8 text"}) from None
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError({"body": f"is not valid JSON: {exc.msg} at line {exc.lineno} "
-                                             f"column {exc.colno}"}) from None
+            body = client_json.loads(raw)
+        except client_json.UnreadableJSON as exc:
+            raise InvalidInputError({"body": str(exc)}) from None
+    problems = dict(islice(client_json.problems(body, root="body"), MAX_ERRORS))
+    if problems:
+        raise InvalidInputError(problems)
     problems = problems_of(schema, body)
     if problems:
         raise InvalidInputError(problems)
@@ -105,7 +111,7 @@ def _with_defaults(schema: Mapping[str, Any], values: dict[str, Any]) -> dict[st
 def problems_of(schema: Mapping[str, Any], instance: Any) -> dict[str, str]:
     """Every violation of ``schema`` as {field path: what is wrong}, shallowest first."""
     problems: dict[str, str] = {}
-    errors = sorted(Draft202012Validator(schema).iter_errors(instance),
+    errors = sorted(_Validator(schema).iter_errors(instance),
                     key=lambda e: (len(e.path), [str(p) for p in e.path]))
     for error in errors:
         for path, message in _explain(error):
@@ -113,6 +119,23 @@ def problems_of(schema: Mapping[str, Any], instance: Any) -> dict[str, str]:
         if len(problems) >= MAX_ERRORS:
             break
     return problems
+
+
+def _amount_pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+    """JSON Schema's ``pattern``; a money string (schemas.MONEY) must also be at most the largest amount,
+    which no pattern can say."""
+    mismatches = list(_PATTERN(validator, pattern, instance, schema) or ())
+    yield from mismatches
+    if pattern == MONEY["pattern"] and isinstance(instance, str) and not mismatches:
+        try:
+            parse_amount(instance)
+        except ValueError:
+            yield ValidationError("is more than the largest amount", validator="maximum",
+                                  validator_value=format_amount(MAX_AMOUNT_MICROS))
+
+
+_PATTERN = Draft202012Validator.VALIDATORS["pattern"]
+_Validator = validators.extend(Draft202012Validator, {"pattern": _amount_pattern})
 
 
 def _explain(error: ValidationError) -> Iterator[tuple[str, str]]:

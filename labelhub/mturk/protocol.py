@@ -12,7 +12,8 @@ from typing import Any
 from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from labelhub.errors import DomainError
+from labelhub import client_json
+from labelhub.errors import DomainError, InvalidInputError
 from labelhub.models import Marketplace
 from labelhub.mturk import errors, sigv4
 from labelhub.mturk.operations import OPERATIONS
@@ -21,6 +22,7 @@ from labelhub.runtime import Runtime
 
 TARGET_PREFIX = "MTurkRequesterServiceV20170117."
 CONTENT_TYPE = "application/x-amz-json-1.1"
+NOT_AN_OBJECT = "The request body must be a JSON object"
 
 
 def _response(status: int, body: dict[str, Any]) -> Response:
@@ -53,12 +55,16 @@ def _operation_name() -> str:
 
 
 def _body() -> Params:
+    """The input members; a RequestError (never a ServiceFault, which boto3 retries) for any body that is
+    not a JSON object every operation can read (labelhub.client_json)."""
     try:
-        body = json.loads(request.get_data(cache=True) or b"{}")
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        body = None
+        body = client_json.loads(request.get_data(cache=True) or b"{}")
+    except client_json.UnreadableJSON as exc:
+        raise errors.TurkError(errors.PARAMETER_OUT_OF_RANGE, f"{NOT_AN_OBJECT}; it {exc}") from None
     if not isinstance(body, dict):
-        raise errors.TurkError(errors.PARAMETER_OUT_OF_RANGE, "The request body must be a JSON object")
+        raise errors.TurkError(errors.PARAMETER_OUT_OF_RANGE, NOT_AN_OBJECT)
+    for field, problem in client_json.problems(body, root="The request body"):
+        raise InvalidInputError({field: problem})
     return Params(body)
 
 

@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import re
+import struct
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -92,6 +93,18 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
     return image, image.format or ""
 
 
+def _upright(image: Image.Image) -> Image.Image:
+    """The pixels turned as the EXIF orientation says. Pillow reads the EXIF block only here, so a damaged
+    one (bad TIFF header, offsets past its end, wrong value types) fails here, not in _decode."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": what is readable is used
+            return ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError,
+            struct.error) as exc:
+        raise _refuse(f"is not a valid image: its EXIF metadata is damaged ({exc.__class__.__name__})") from None
+
+
 def _check_size(image: Image.Image) -> None:
     width, height = image.size
     if width < 1 or height < 1 or max(width, height) > MAX_IMAGE_SIDE:
@@ -147,13 +160,13 @@ def store_image(rt: Runtime, actor: Actor, data: bytes) -> StoredImage:
     """Validate an uploaded image, strip its metadata and keep it in the file store.
 
     Raises PermissionDeniedError (not a requester) and InvalidInputError naming ``image`` (empty, too
-    many bytes or pixels, not PNG/JPEG/WebP/GIF, animated, damaged). Nothing is written unless the
-    image is accepted.
+    many bytes or pixels, not PNG/JPEG/WebP/GIF, animated, damaged pixels or EXIF block). Nothing is
+    written unless the image is accepted.
     """
     require_requester(actor)
     image, image_format = _decode(data)
     with image:
-        upright = ImageOps.exif_transpose(image)  # the orientation tag is about to be dropped
+        upright = _upright(image)  # the orientation tag is about to be dropped
         cleaned = _clean(upright, image_format)
         width, height = upright.size
     suffix, media_type, _ = FORMATS[image_format]

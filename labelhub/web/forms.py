@@ -4,13 +4,13 @@ name the field as the form calls it. Shape only: every rule that needs the datab
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from labelhub import client_json
 from labelhub.errors import InvalidInputError
 from labelhub.models import Marketplace
 from labelhub.money import parse_amount
@@ -60,10 +60,11 @@ def json_object(form: Mapping[str, str], name: str, *, required: bool) -> dict[s
     if len(text) > MAX_JSON_FIELD:
         raise InvalidInputError({name: f"is longer than {MAX_JSON_FIELD:,} characters"})
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError({name: f"is not valid JSON ({exc.msg} at line {exc.lineno} column "
-                                       f"{exc.colno})"}) from None
+        value = client_json.loads(text)
+    except client_json.UnreadableJSON as exc:
+        raise InvalidInputError({name: str(exc)}) from None
+    for _, problem in client_json.problems(value, root=name):
+        raise InvalidInputError({name: problem})
     if not isinstance(value, dict):
         raise InvalidInputError({name: "must be a JSON object such as {\"label\": \"cat\"}"})
     return value

@@ -27,6 +27,8 @@ def images_path(settings: Settings) -> Path:
 
 @bp.get("/images/<path:name>")
 def image(name: str):
+    if "\x00" in name:  # no file name holds a NUL; the OS calls below would raise ValueError
+        abort(404)
     folder = images_path(runtime_of(current_app).settings)
     joined = safe_join(str(folder), name)  # None for '..', absolute paths and other escapes
     if joined is None or Path(joined).suffix.lower() not in IMAGE_SUFFIXES:
