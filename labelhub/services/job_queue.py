@@ -68,8 +68,8 @@ def submit(db: Session, kind: str, *args: int | str, key: str | None = None, tar
     else:
         dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
         inserted = db.execute(dialect.insert(Job).values(values).on_conflict_do_nothing(
-            index_elements=["dedup_key"], index_where=text("state = 'queued'")))
-        if inserted.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
+            index_elements=["dedup_key"], index_where=text("state = 'queued'")).returning(Job.id)).first()
+        if inserted is None:
             return  # the waiting run stands for this one: nothing new to hand to a runner
     db.info.setdefault(SUBMITTED_JOBS, []).append(values["public_id"])
 

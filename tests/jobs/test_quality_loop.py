@@ -12,9 +12,8 @@ from sqlalchemy import select
 
 from labelhub import jobs
 from labelhub.errors import InvalidStateError, PermissionDeniedError
-from labelhub.jobs.runner import Runner
 from labelhub.models import Comparator, Job
-from labelhub.services import assignments, batch_results, qualifications
+from labelhub.services import assignments, batch_results, outbox, qualifications
 from labelhub.services.batch_quality import QualitySettings
 from labelhub.services.commands import QualificationTypeSpec, RequirementSpec
 from tests.crowd import hit_type, make_crowd
@@ -52,7 +51,7 @@ def test_submissions_drive_scores_qualifications_and_the_spam_rule_through_rq(se
     handles = {name: factory.worker(name) for name in [*ACCURACIES, "spammer"]}
 
     answered = crowd.work(handles["spammer"], None, constant="negative")
-    while Runner(rt, execute=False).step(maintenance=False):  # dispatch every submission's event
+    while outbox.dispatch_pending(rt):  # every submission's event
         pass
     assert answered >= 20 and waiting_aggregations(rt, crowd.batch_id) == ["queued"]  # one run however many
     drain()

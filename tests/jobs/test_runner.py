@@ -312,3 +312,15 @@ def test_jobs_run_in_a_child_process_that_reports_progress_to_their_row(runtime,
     assert marks.read_text() == "started\ndone\n"
     assert int(Path(f"{marks}.pid").read_text()) != os.getpid()  # it ran in another process
     assert (failing.state, failing.attempts) == ("queued", 1) and "RuntimeError: in a child" in failing.error
+
+
+@pytest.mark.redis
+def test_only_a_job_that_was_inserted_is_handed_to_rq(rq_runtime, queue):
+    """A coalesced request (a run with that key already waits) hands nothing to rq: no empty work horse."""
+    for _ in range(3):
+        submit_job(rq_runtime, "labelhub.jobs.aggregate_due", key="same-work")
+    submit_job(rq_runtime, "labelhub.jobs.aggregate_due")
+
+    [waiting, unkeyed] = job_rows(rq_runtime)
+    assert sorted(queue.get_job_ids()) == sorted([f"labelhub-job-{waiting.public_id}",
+                                                  f"labelhub-job-{unkeyed.public_id}"])
