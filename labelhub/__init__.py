@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from labelhub.runtime import Runtime
 from labelhub.settings import Settings
@@ -20,7 +21,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         migrations.check_current(runtime.engine)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=runtime.secret_key(), MAX_CONTENT_LENGTH=settings.web.max_request_bytes,
-                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.web.secure_cookies)
+    if settings.web.trusted_proxies:
+        proxies = settings.web.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     app.extensions["labelhub"] = runtime
     # The embedded job runner starts with the first request of each process (gunicorn forks after
     # loading the app, and threads do not survive a fork); `labelhub run` starts it before serving.

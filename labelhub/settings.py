@@ -32,6 +32,8 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 5000
     max_request_bytes: int = 16 * 1024 * 1024
+    trusted_proxies: int = 0
+    secure_cookies: bool = False
 
 
 @dataclass(frozen=True)

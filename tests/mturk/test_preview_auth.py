@@ -28,8 +28,8 @@ def hit_id(runtime, factory) -> str:
     return hit.value.public_id
 
 
-def _preview(client, hit_id: str, password: str, **kwargs):
-    return client.get(f"/mturk/preview/{hit_id}", headers=basic_auth(password), **kwargs)
+def _preview(client, hit_id: str, password: str, headers_extra: dict[str, str] | None = None, **kwargs):
+    return client.get(f"/mturk/preview/{hit_id}", headers=basic_auth(password) | (headers_extra or {}), **kwargs)
 
 
 def test_preview_refuses_even_the_right_password_after_too_many_wrong_ones(client, hit_id):
