@@ -11,6 +11,7 @@ from labelhub.models import (
     Comparator,
     GuardedAction,
     HITStatus,
+    JobState,
     Marketplace,
     QualificationStatus,
     QualificationTypeStatus,
@@ -199,7 +200,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     "Job": record({
         "job_id": STRING, "kind": STRING | {"description": "what the job does, e.g. aggregate_batch"},
         "target": nullable(STRING) | {"description": "what it works on, e.g. batch:<batch_id>"},
-        "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+        "state": enum(JobState),
         "attempts": INTEGER,
         "progress": record({"done": INTEGER, "total": nullable(INTEGER)}),
         "created_at": TIMESTAMP, "started_at": nullable(TIMESTAMP), "finished_at": nullable(TIMESTAMP),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelhub.models import AssignmentStatus, Comparator, GuardedAction, QualificationStatus
+from labelhub.models import AssignmentStatus, Comparator, GuardedAction, JobState, QualificationStatus
 from labelhub.services.assignments import REVIEWED
 from labelhub.services.commands import MAX_AUTO_APPROVAL_DELAY_SECONDS
 from labelhub.services.common import MAX_PAGE_SIZE
@@ -189,7 +189,7 @@ FLAGS_QUERY = paged(band=statuses(["low", "medium", "high"]),
                     min_probability={"type": "number", "minimum": 0, "maximum": 1})
 GOLD = obj({"answer": OBJECT | {"description": "the known answer, as a worker would submit it"}}, "answer")
 
-JOBS_QUERY = paged(state={"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+JOBS_QUERY = paged(state={"type": "string", "enum": [state.value for state in JobState]},
                    kind={"type": "string", "description": "a job kind, e.g. aggregate_batch"})
 
 # Worker ------------------------------------------------------------------------------------------------

@@ -193,8 +193,7 @@ class Runner:
 def queue_every_sweep(rt: Runtime) -> None:
     """Queue each sweep now, whenever it last ran (``--burst``)."""
     for sweep in SWEEPS:
-        with rt.sessions.begin() as db:
-            job_queue.submit(db, f"labelhub.jobs.{sweep}", key=f"sweep:{sweep}", now=rt.clock())
+        job_queue.queue_sweep(rt, f"labelhub.jobs.{sweep}")
 
 
 def drain(rt: Runtime, *, sweeps: bool = False, limit: int = 10_000) -> int:

@@ -147,13 +147,19 @@ def fail(rt: Runtime, public_id: str, error: str) -> bool:
             return False
         job.error = error[-MAX_ERROR:]
         if job.attempts < job.max_attempts:
-            try:
-                with db.begin_nested():
-                    job.state, job.sent_at = JobState.QUEUED, None
-                    job.run_after = now + timedelta(seconds=RETRY_DELAYS[job.attempts - 1])
-                return True
-            except IntegrityError:
-                pass  # the same work is queued again already: that run replaces this retry
+            return _requeue(db, job, run_after=now + timedelta(seconds=RETRY_DELAYS[job.attempts - 1]), now=now)
+        job.state, job.finished_at = JobState.FAILED, now
+        return False
+
+
+def _requeue(db: Session, job: Job, *, run_after: datetime, now: datetime) -> bool:
+    """Make a running job wait again from ``run_after``; if the same work (its key) is already waiting,
+    that run stands for this one and this one is failed. Returns True if it waits again."""
+    try:
+        with db.begin_nested():
+            job.state, job.run_after, job.sent_at, job.claimed_by = JobState.QUEUED, run_after, None, None
+        return True
+    except IntegrityError:
         job.state, job.finished_at = JobState.FAILED, now
         return False
 
@@ -177,11 +183,7 @@ def recover_stale(rt: Runtime) -> int:
             log.warning("job %s (%s) stopped reporting on %s; queued again", job.public_id, job.kind,
                         job.claimed_by)
             job.error = f"its runner {job.claimed_by} stopped reporting at {job.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
-            try:
-                with db.begin_nested():
-                    job.state, job.run_after, job.sent_at, job.claimed_by = JobState.QUEUED, now, None, None
-            except IntegrityError:  # the same work is waiting already: that run covers this one
-                job.state, job.finished_at = JobState.FAILED, now
+            _requeue(db, job, run_after=now, now=now)
             taken += 1
     with rt.sessions.begin() as db:
         db.execute(update(Job).where(Job.state == JobState.QUEUED, Job.sent_at < cutoff).values(sent_at=None))
@@ -243,8 +245,18 @@ def due_sweep(rt: Runtime, kind: str, *, interval: timedelta) -> bool:
     with rt.sessions.begin() as db:
         if db.scalar(select(Job.id).where(Job.kind == kind, Job.created_at > now - interval).limit(1)):
             return False
-        submit(db, kind, key=f"sweep:{kind.rsplit('.', 1)[-1]}", now=now)
+        submit(db, kind, key=_sweep_key(kind), now=now)
         return True
+
+
+def queue_sweep(rt: Runtime, kind: str) -> None:
+    """Queue the sweep ``kind`` now, whenever it last ran (``labelhub jobs worker --burst``)."""
+    with rt.sessions.begin() as db:
+        submit(db, kind, key=_sweep_key(kind), now=rt.clock())
+
+
+def _sweep_key(kind: str) -> str:
+    return f"sweep:{kind.rsplit('.', 1)[-1]}"
 
 
 def prune_finished(rt: Runtime) -> int:
