@@ -7,9 +7,9 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -135,19 +135,12 @@ def authenticate_worker(rt: Runtime, name: str, password: str, marketplace: Mark
 
     At most MAX_FAILED_SIGN_INS failures per name and client address in SIGN_IN_WINDOW (counted in the
     event log, so every process sees the same count; a success starts the count again); past that the
-    password is not checked at all. Raises TooManyAttemptsError (with the delay), AuthenticationError."""
-    key, now = _sign_in_key(name, client), rt.clock()
-    failures = _recent_failures(rt, key, now)
-    if len(failures) >= MAX_FAILED_SIGN_INS:
-        reopens = failures[-MAX_FAILED_SIGN_INS] + SIGN_IN_WINDOW
-        raise TooManyAttemptsError(max(1, int((reopens - now).total_seconds())))
-    try:
-        actor = _check_password(rt, name, password, marketplace)
-    except AuthenticationError:
-        _record_sign_in(rt, key, "WorkerSignInFailed", marketplace, now=now)
-        raise
-    if failures:  # with none to forget, a success record would change nothing: no write per request
-        _record_sign_in(rt, key, "WorkerSignedIn", marketplace, now=now, worker=actor.public_id)
+    password is not checked at all. Each attempt is recorded as a failure *before* its password is
+    checked, so attempts made in parallel count against the limit too. Raises TooManyAttemptsError
+    (with the delay), AuthenticationError."""
+    attempt_id, earlier_failures = _reserve_attempt(rt, _sign_in_key(name, client), marketplace)
+    actor = _check_password(rt, name, password, marketplace)  # on a wrong password the reserved failure stays
+    _settle_success(rt, attempt_id, actor, reset_count=earlier_failures)
     return actor
 
 
@@ -166,22 +159,40 @@ def _sign_in_key(name: str, client: str) -> str:
     return hashlib.sha256(f"{name.casefold()}\x00{client}".encode()).hexdigest()[:30]
 
 
-def _recent_failures(rt: Runtime, key: str, now: datetime) -> list[datetime]:
-    """When this name and client failed to sign in, oldest first, in the window and since the last success."""
-    with rt.sessions() as db:
+def _reserve_attempt(rt: Runtime, key: str, marketplace: Marketplace) -> tuple[int, bool]:
+    """Count this name and client's recent failures and, under the limit, record one more in the same
+    transaction: (its event id, whether there were earlier failures). Attempts with one key take turns
+    here (SQLite's write lock; a transaction-scoped advisory lock on PostgreSQL), so no two see the
+    same count. No reactions: written dispatched, the record never waits in the outbox."""
+    now = rt.clock()
+    with rt.sessions.begin() as db:
+        if db.get_bind().dialect.name == "postgresql":
+            db.execute(select(func.pg_advisory_xact_lock(int(key[:15], 16))))
         last_success = db.scalar(select(func.max(Event.at)).where(
             Event.entity == "sign_in", Event.entity_id == key, Event.action == "WorkerSignedIn"))
         since = max(now - SIGN_IN_WINDOW, last_success) if last_success else now - SIGN_IN_WINDOW
-        return list(db.scalars(select(Event.at).where(
+        failures = list(db.scalars(select(Event.at).where(
             Event.entity == "sign_in", Event.entity_id == key, Event.action == "WorkerSignInFailed",
             Event.at > since).order_by(Event.at)))
+        if len(failures) >= MAX_FAILED_SIGN_INS:
+            reopens = failures[-MAX_FAILED_SIGN_INS] + SIGN_IN_WINDOW
+            raise TooManyAttemptsError(max(1, int((reopens - now).total_seconds())))
+        attempt = Event(marketplace=marketplace, at=now, actor="anonymous", action="WorkerSignInFailed",
+                        entity="sign_in", entity_id=key, dispatched_at=now)
+        db.add(attempt)
+        db.flush()
+        return attempt.id, bool(failures)
 
 
-def _record_sign_in(rt: Runtime, key: str, action: str, marketplace: Marketplace, *, now: datetime,
-                    worker: str | None = None) -> None:
-    with rt.sessions.begin() as db:  # no reactions: written dispatched, it never waits in the outbox
-        db.add(Event(marketplace=marketplace, at=now, actor=f"worker:{worker}" if worker else "anonymous",
-                     action=action, entity="sign_in", entity_id=key, dispatched_at=now))
+def _settle_success(rt: Runtime, attempt_id: int, actor: Actor, *, reset_count: bool) -> None:
+    """The reserved failure was a success: it becomes the record that starts the count again, or, with
+    no failures to forget, it goes (a success alone leaves no record)."""
+    with rt.sessions.begin() as db:
+        if reset_count:
+            db.execute(update(Event).where(Event.id == attempt_id).values(
+                action="WorkerSignedIn", actor=f"worker:{actor.public_id}"))
+        else:
+            db.execute(delete(Event).where(Event.id == attempt_id))
 
 
 def prune_sign_in_events(rt: Runtime) -> int:

@@ -4,6 +4,9 @@ stored, and authentication by API token, password and access key."""
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select, update
@@ -218,16 +221,50 @@ def test_authenticate_worker_limit_is_per_client_lifts_after_the_window_and_rese
     assert attempt("password-one") == "429"
 
 
-def test_in_process_callers_are_limited_too_and_successes_alone_write_nothing(runtime):
+def test_in_process_callers_are_limited_too_and_successes_alone_leave_no_record(runtime):
     accounts.create_worker(runtime, "kim", password="password-one")
     for _ in range(3):
         accounts.authenticate_worker(runtime, "kim", "password-one", Marketplace.PRODUCTION)
-    assert _count(runtime, Event, Event.entity == "sign_in") == 0  # no write per request when nothing to reset
+    assert _count(runtime, Event, Event.entity == "sign_in") == 0  # nothing to reset, nothing kept
     for _ in range(accounts.MAX_FAILED_SIGN_INS):
         with pytest.raises(AuthenticationError):
             accounts.authenticate_worker(runtime, "kim", "guess", Marketplace.PRODUCTION)
     with pytest.raises(TooManyAttemptsError):
         accounts.authenticate_worker(runtime, "kim", "password-one", Marketplace.PRODUCTION)
+
+
+def test_parallel_guesses_get_no_more_password_checks_than_the_limit(runtime, monkeypatch):
+    """Twelve guesses released at once, each password check slowed to 0.2 s: had the count been read
+    before and written after the check, every guess would have been checked."""
+    accounts.create_worker(runtime, "lena", password="password-one")
+    real_check = accounts.check_password_hash
+    checked: list[str] = []
+
+    def slow_check(stored: str, password: str) -> bool:
+        checked.append(password)
+        time.sleep(0.2)
+        return real_check(stored, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", slow_check)
+    start = threading.Barrier(12)
+
+    def guess(number: int) -> str:
+        start.wait()
+        try:
+            accounts.authenticate_worker(runtime, "lena", f"guess-{number}", Marketplace.PRODUCTION,
+                                         client="203.0.113.9")
+        except TooManyAttemptsError:
+            return "429"
+        except AuthenticationError:
+            return "401"
+        return "200"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = sorted(pool.map(guess, range(12)))
+
+    assert answers == ["401"] * accounts.MAX_FAILED_SIGN_INS + ["429"] * (12 - accounts.MAX_FAILED_SIGN_INS)
+    assert len(checked) == accounts.MAX_FAILED_SIGN_INS
+    assert _count(runtime, Event, Event.action == "WorkerSignInFailed") == accounts.MAX_FAILED_SIGN_INS
 
 
 def test_sign_in_records_older_than_the_window_are_swept(runtime, factory, clock):
