@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,19 +28,9 @@ from labelhub.settings import JobsSettings
 from tests.factories import Factory
 from tests.jobs.conftest import InProcessWorker
 from tests.mturk.test_notifications import Receiver
+from tests.serving import free_port, serve, wait_for
 
-REPO = Path(__file__).resolve().parents[2]
 FAST = JobsSettings(poll_interval_ms=50, sweep_interval_seconds=1, stale_after_seconds=2, threads=2, processes=0)
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, between: Callable[[], None] = lambda: None
-             ) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        between()
-        time.sleep(0.05)
 
 
 def submit_job(rt: Runtime, kind: str, *args: str, key: str | None = None) -> None:
@@ -243,23 +230,6 @@ def test_a_running_job_whose_runner_stopped_reporting_runs_again(runtime, clock)
     assert again is not None and again.attempt == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _serve(database_url: str, tmp_path: Path, port: int, log: Path) -> subprocess.Popen:
-    env = os.environ | {"LABELHUB_CONFIG": str(tmp_path / "none.toml"), "LABELHUB_DATABASE_URL": database_url,
-                        "LABELHUB_REDIS_URL": "", "LABELHUB_STORAGE_INSTANCE_PATH": str(tmp_path / "instance"),
-                        "LABELHUB_JOBS_POLL_INTERVAL_MS": "50", "LABELHUB_JOBS_STALE_AFTER_SECONDS": "2",
-                        "LABELHUB_ACCOUNTS_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                        "PYTHONPATH": str(REPO)}
-    with log.open("a") as out:
-        return subprocess.Popen([str(Path(sys.executable).parent / "labelhub"), "run", "--port", str(port)], cwd=REPO,
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
 def test_a_serving_process_killed_mid_job_loses_nothing_and_the_job_completes_once(runtime, database_url,
                                                                                    tmp_path):
     """`labelhub run` (embedded runner) takes a 2-second job; SIGKILL half-way; a new server finds the
@@ -267,8 +237,8 @@ def test_a_serving_process_killed_mid_job_loses_nothing_and_the_job_completes_on
     marks, log, slow = tmp_path / "marks.txt", tmp_path / "server.log", "tests.jobs.probe_jobs.slow_append"
     real_clock = Runtime(settings=runtime.settings, engine=runtime.engine, backend=EmbeddedBackend())
     submit_job(real_clock, slow, str(marks), "2")
-    port = _free_port()
-    server = _serve(database_url, tmp_path, port, log)
+    port = free_port()
+    server = serve(database_url, tmp_path, port, log)
     try:
         wait_for(lambda: marks.exists() and "started" in marks.read_text(), timeout=60,
                  what=f"the server to start the job ({log})")
@@ -277,7 +247,7 @@ def test_a_serving_process_killed_mid_job_loses_nothing_and_the_job_completes_on
         [killed] = job_rows(real_clock, slow)
         assert (killed.state, marks.read_text()) == ("running", "started\n")
 
-        server = _serve(database_url, tmp_path, port, log)
+        server = serve(database_url, tmp_path, port, log)
         wait_for(lambda: job_rows(real_clock, slow)[0].state == "succeeded", timeout=60,
                  what=f"the restarted server to finish the job: {log.read_text()[-2000:]}")
     finally:

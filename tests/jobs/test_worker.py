@@ -24,8 +24,8 @@ from labelhub.models import AssignmentStatus, HITStatus, Job
 from labelhub.money import parse_amount
 from labelhub.services import assignments, hits, payments
 from labelhub.settings import JobsSettings, RedisSettings
+from tests.serving import REPO, wait_for
 
-REPO = Path(__file__).resolve().parents[2]
 SWEEP_FUNCS = [f"labelhub.jobs.{sweep}" for sweep in SWEEPS]
 RUN_WORKER = "from labelhub.jobs.worker import run_worker; from labelhub.settings import Settings; " \
              "run_worker(Settings.load(), burst={burst})"
@@ -116,14 +116,6 @@ def test_run_worker_burst_runs_every_sweep(runtime, factory, clock, database_url
     assert payments.worker_earnings(runtime, second.actor).approved_micros == parse_amount("0.50")
 
 
-def _wait_for(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        time.sleep(0.1)
-
-
 def test_run_worker_queues_the_sweeps_every_interval_until_stopped(runtime, database_url, worker_redis_url,
                                                                    queue_name, tmp_path, request):
     if worker_redis_url:
@@ -134,7 +126,7 @@ def test_run_worker_queues_the_sweeps_every_interval_until_stopped(runtime, data
                                    env=_worker_env(database_url, worker_redis_url, queue_name, tmp_path, 1),
                                    stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_for(lambda: min(_succeeded_runs(runtime).get(f, 0) for f in SWEEP_FUNCS) >= 2,
+        wait_for(lambda: min(_succeeded_runs(runtime).get(f, 0) for f in SWEEP_FUNCS) >= 2,
                   timeout=90, what="the worker to finish two rounds of sweeps")
     finally:
         process.send_signal(signal.SIGTERM)

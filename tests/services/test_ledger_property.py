@@ -11,7 +11,7 @@ choice would spend most steps moving the clock and expiring HITs before anyone w
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +40,7 @@ from labelhub.services.actors import Actor
 from labelhub.services.commands import SendBonus
 from tests.conftest import Clock, empty_all_tables
 from tests.factories import Factory
+from tests.ledger_checks import check_hit_counters
 
 REWARDS = (0, 10_000, 120_000, 500_000, 1_025_000)  # free, minimum fee, rounding down, plain, half-up
 MAX_ASSIGNMENTS = (1, 2, 3, 9, 10, 12)               # both fee tiers and the edge between them
@@ -51,9 +52,6 @@ DEPOSITS = (600_000, 5_000_000)
 CLOCK_STEPS = (30, 120, 600, 3600, 86_400, 31 * 86_400)
 WORKERS = 4
 NON_NEGATIVE = (ledger.AVAILABLE, ledger.ON_HOLD, ledger.EARNINGS, ledger.FEES)
-# The statuses behind the HIT's pending, submitted, approved and rejected counters, in that order.
-COUNTED = (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED,
-           AssignmentStatus.REJECTED)
 SUBMITTED_OR_DECIDED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
 
 index = st.integers(min_value=0, max_value=10_000)
@@ -354,15 +352,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def hit_counters_equal_assignment_rows(self) -> None:
-        with self.rt.sessions() as db:
-            rows = Counter({(h, s): n for h, s, n in db.execute(
-                select(Assignment.hit_id, Assignment.status, func.count())
-                .group_by(Assignment.hit_id, Assignment.status)).all()})
-            for hit in db.scalars(select(HIT)):
-                counted = tuple(rows[(hit.id, s)] for s in COUNTED)
-                assert counted == (hit.pending_count, hit.submitted_count, hit.approved_count,
-                                   hit.rejected_count), hit.public_id
-                assert hit.available_count >= 0
+        check_hit_counters(self.rt)
 
 
 def test_ledger_invariants_hold_under_random_operations(engine, settings):

@@ -30,6 +30,7 @@ from labelhub.models import (
 from labelhub.queueing import InlineBackend
 from labelhub.runtime import Runtime
 from labelhub.services import assignments, ledger, payments, sweeps
+from tests.ledger_checks import check_holds
 
 WORKERS = 52
 MAX_ASSIGNMENTS = (3, 5, 7, 10)
@@ -100,19 +101,6 @@ def runtime_at(runtime: Runtime, moment: datetime) -> Runtime:
     """Another process's view of the same database, with its own clock."""
     return Runtime(settings=runtime.settings, engine=runtime.engine, backend=InlineBackend(),
                    clock=lambda: moment)
-
-
-def check_holds(runtime: Runtime) -> None:
-    """Every transaction sums to zero and each HIT holds exactly slot cost x liable slots."""
-    now = runtime.clock()
-    with runtime.sessions() as db:
-        unbalanced = db.execute(select(LedgerEntry.transaction_id).group_by(LedgerEntry.transaction_id)
-                                .having(func.sum(LedgerEntry.amount_micros) != 0)).all()
-        assert unbalanced == []
-        for hit in db.scalars(select(HIT)):
-            on_hold = ledger.account(db, hit.marketplace, f"requester:{hit.requester_id}", ledger.ON_HOLD)
-            expected = ledger.slot_cost(hit) * hit.liable_slots(now)
-            assert ledger.balance_of(db, on_hold, hit_id=hit.id) == expected, hit.public_id
 
 
 def test_accept_race_fills_each_hit_exactly_to_max_assignments(runtime, factory, record_property):
