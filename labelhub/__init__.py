@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     jobs.install_runtime(runtime)  # jobs run in this process must use this app's database, not config.toml's
     if check_schema:
         migrations.check_current(runtime.engine)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # static files come from the blueprints
     app.config.update(SECRET_KEY=runtime.secret_key(), MAX_CONTENT_LENGTH=settings.web.max_request_bytes,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=settings.web.secure_cookies)

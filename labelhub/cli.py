@@ -356,5 +356,67 @@ def aggregate_command(labels_csv: str, method: str, gold_csv: str | None, out_cs
                f"Wrote {out_csv}.", err=True)
 
 
+def _split_sizes(value: str | None) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        sizes = tuple(float(part) for part in value.split(","))
+    except ValueError:
+        sizes = ()
+    if len(sizes) != 3:
+        raise click.BadParameter("give the sizes of train, validation and test, such as 0.8,0.1,0.1",
+                                 param_hint="'--split'")
+    return sizes
+
+
+@main.command("export")
+@click.argument("batch_id")
+@click.option("-f", "--format", "format_name", required=True, metavar="F",
+              help="csv, jsonl, parquet, coco, yolo, voc, conll, spans-jsonl or mturk-csv (those that fit the "
+                   "batch's task type).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="PATH",
+              help="The file to write (with --split-files, one file per split beside it).")
+@click.option("--answers", is_flag=True, help="One record per assignment instead of one per HIT (consensus).")
+@click.option("--status", default="submitted", show_default=True,
+              help="submitted: every submitted answer; approved: approved answers only (consensus records: HITs "
+                   "whose answers are all approved).")
+@click.option("--min-confidence", type=float, help="Only HITs whose consensus confidence is at least this (0-1).")
+@click.option("--exclude-llm-flagged", is_flag=True, help="Leave out answers flagged as LLM-written.")
+@click.option("--gold", default="include", show_default=True, help="Gold HITs: include, exclude or only.")
+@click.option("--split", "split", metavar="TRAIN,VALIDATION,TEST",
+              help="Seeded train/validation/test splits stratified by label, by relative size (0.8,0.1,0.1).")
+@click.option("--seed", type=int, default=0, show_default=True, help="The splits' seed.")
+@click.option("--split-files", is_flag=True, help="One file per split instead of a split column.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
+@pass_state
+def export_command(state: State, batch_id: str, format_name: str, output: str, answers: bool, status: str,
+                   min_confidence: float | None, exclude_llm_flagged: bool, gold: str, split: str | None,
+                   seed: int, split_files: bool, progress: bool) -> None:
+    """Export batch BATCH_ID's consensus labels (or answers) to PATH in format F.
+
+    Bad input (unknown batch or format, a format that does not fit the batch, bad filter values) ends
+    in a one-line error with nothing written; PATH appears only once the whole export is written.
+    """
+    from tqdm import tqdm
+
+    from labelhub.models import Marketplace
+    from labelhub.services import exports
+    from labelhub.services.actors import system_actor
+    from labelhub.services.export_commands import ExportFilters, ExportRequest
+
+    filters = ExportFilters(status=status, min_confidence=min_confidence, exclude_llm_flagged=exclude_llm_flagged,
+                            gold=gold, split=_split_sizes(split), seed=seed, split_files=split_files)
+    request = ExportRequest(format_name, answers=answers, filters=filters)
+    with tqdm(unit=" rows", file=sys.stderr, disable=not progress, desc=f"Exporting {batch_id}") as bar:
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        summary = exports.export_to_file(state.runtime, system_actor(Marketplace.PRODUCTION), batch_id, request,
+                                         output, progress=advance)
+    written = ", ".join(str(path) for path in summary.paths)
+    click.echo(f"Wrote {summary.records:,} {request.records} records as {format_name} to {written}.", err=True)
+
+
 main.add_command(cli_quality.quality)
 main.add_command(cli_quality.llm_check)

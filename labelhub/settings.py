@@ -111,6 +111,18 @@ class QualitySettings:
 
 
 @dataclass(frozen=True)
+class ExportsSettings:
+    retention_days: int = 7
+    page_size: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.retention_days < 1:
+            raise ValueError(f"exports.retention_days: {self.retention_days} is not a number of days (1 or more)")
+        if not 1 <= self.page_size <= 30_000:  # SQLite binds at most 32,766 parameters per statement
+            raise ValueError(f"exports.page_size: {self.page_size} is not between 1 and 30000")
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
@@ -122,6 +134,7 @@ class Settings:
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
     notifications: NotificationsSettings = field(default_factory=NotificationsSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
+    exports: ExportsSettings = field(default_factory=ExportsSettings)
 
     @classmethod
     def load(cls, path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

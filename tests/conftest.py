@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, inspect, text
@@ -105,15 +106,19 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path) -> Settings:
-    base = Settings()
+def make_settings(database_url: str, instance_path: Path) -> Settings:
+    """The tests' settings: the test database, an instance folder of the test's own."""
     # Test webhook receivers listen on 127.0.0.1, which production settings refuse as a destination.
     # Passwords: still scrypt, at 1/32 of the production cost (hashing was about half of the services run).
-    return replace(base, database=DatabaseSettings(url=database_url),
-                   storage=StorageSettings(instance_path=str(tmp_path / "instance")),
+    return replace(Settings(), database=DatabaseSettings(url=database_url),
+                   storage=StorageSettings(instance_path=str(instance_path)),
                    notifications=NotificationsSettings(allow_private_destinations=True),
                    accounts=AccountsSettings(password_hash_method="scrypt:1024:8:1"))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path) -> Settings:
+    return make_settings(database_url, tmp_path / "instance")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from labelhub.api import (
     errors,
     openapi,
     requester_batches,
+    requester_exports,
     requester_hits,
     requester_jobs,
     requester_media,
@@ -38,7 +39,7 @@ def _document() -> dict[str, Any]:
 def endpoints() -> list[Endpoint]:
     tables = (worker.routes, requester_hits.routes, requester_batches.routes, requester_money.routes,
               requester_qualifications.routes, requester_workers.routes, requester_media.routes,
-              requester_jobs.routes, meta)
+              requester_jobs.routes, requester_exports.routes, meta)
     return [endpoint for table in tables for endpoint in table.endpoints]
 
 

@@ -9,11 +9,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from labelhub.db import DatabaseBusyError
 from labelhub.errors import (
     DomainError,
     InvalidInputError,
 )
-from labelhub.http_status import status_of
+from labelhub.http_status import BUSY_MESSAGE, BUSY_STATUS, busy_headers, status_of
 
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
               500: "internal_error"}
@@ -46,6 +47,14 @@ def http_error(exc: HTTPException) -> Response:
     return response
 
 
+def busy_error(exc: DatabaseBusyError) -> Response:
+    """Locks held elsewhere for longer than a request waits: 503 and when to try again, not a failure."""
+    current_app.logger.warning("Database busy on %s %s: %s", request.method, request.path, exc.orig)
+    response = error_response(BUSY_STATUS, "busy", BUSY_MESSAGE)
+    response.headers.update(busy_headers())
+    return response
+
+
 def unexpected_error(exc: Exception) -> Response:
     """Log the failure; the client gets a generic message, never a stack trace."""
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
@@ -61,6 +70,7 @@ def register(bp: Blueprint) -> None:
     bp.record_once(lambda state: prefix.append(state.url_prefix or ""))
     bp.register_error_handler(DomainError, domain_error)
     bp.register_error_handler(HTTPException, http_error)
+    bp.register_error_handler(DatabaseBusyError, busy_error)
     bp.register_error_handler(Exception, unexpected_error)
 
     def routing_error(exc: HTTPException) -> Any:

@@ -3,6 +3,8 @@ against the endpoint's JSON Schema, with errors naming the field
 (``qualification_requirements[0].comparator``).
 
 Query strings are coerced to the types their schema declares (OpenAPI's form style) before validation.
+JSON Schema counts 1.0 as an integer, so a validated body's whole-number floats become ints where the
+schema says integer: the commands, the services and the database take Python ints.
 
 What no handler can take (too deep, huge integers, lone surrogates) is refused by labelhub.client_json,
 naming ``body`` or the field; a money string above the largest amount is refused naming its field.
@@ -10,6 +12,7 @@ naming ``body`` or the field; a money string above the largest amount is refused
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from itertools import islice
@@ -19,7 +22,7 @@ from flask import request
 from jsonschema import Draft202012Validator, ValidationError, validators
 
 from labelhub import client_json
-from labelhub.api.schemas import MONEY
+from labelhub.api.schemas import MONEY_PATTERNS, PATTERN_PROBLEMS
 from labelhub.errors import InvalidInputError
 from labelhub.models import Marketplace
 from labelhub.money import MAX_AMOUNT_MICROS, format_amount, parse_amount
@@ -29,13 +32,16 @@ MARKETPLACE_PARAMETER = {"type": "string", "enum": [m.value for m in Marketplace
 NO_QUERY: Mapping[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
 MAX_ERRORS = 20
 _INTEGER = re.compile(r"^-?[0-9]+$")
+_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")  # JSON's number syntax
 _BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
 _TEMPLATES = {"minimum": "must be at least {}", "maximum": "must be at most {}",
-              "minLength": "must be at least {} characters", "maxLength": "must be at most {} characters",
-              "minItems": "must have at least {} item(s)", "maxItems": "must have at most {} items",
-              "minProperties": "must have at least {} field(s)"}
-# Where a bare pattern or "not" would say nothing useful, the schema's description says what is expected.
-_DESCRIBED_BY_SCHEMA = {"pattern": "must be ", "not": "is "}
+              "exclusiveMinimum": "must be more than {}", "exclusiveMaximum": "must be less than {}",
+              "minLength": "must be at least {} characters", "minItems": "must have at least {} item(s)",
+              "maxItems": "must have at most {} items", "minProperties": "must have at least {} field(s)",
+              "maxProperties": "must have at most {} fields"}
+# Where a bare pattern, "not", "const" or "anyOf" would say nothing useful, the schema's description says what is
+# expected (patterns with a problem of their own: schemas.PATTERN_PROBLEMS).
+_DESCRIBED_BY_SCHEMA = {"pattern": "must be ", "not": "is ", "const": "", "anyOf": ""}
 _TYPE_NAMES = {"object": "a JSON object", "array": "an array", "string": "a string", "integer": "an integer",
                "number": "a number", "boolean": "true or false", "null": "null"}
 
@@ -76,6 +82,8 @@ def _coerce(text: str, declared: Mapping[str, Any]) -> Any:
     kind = declared.get("type")
     if kind == "integer" and _INTEGER.match(text):
         return int(text)
+    if kind == "number" and _NUMBER.match(text) and math.isfinite(number := float(text)):
+        return number
     if kind == "boolean" and text.lower() in _BOOLEANS:
         return _BOOLEANS[text.lower()]
     return text
@@ -100,7 +108,27 @@ def parse_body(schema: Mapping[str, Any]) -> dict[str, Any]:
     problems = problems_of(schema, body)
     if problems:
         raise InvalidInputError(problems)
-    return _with_defaults(schema, body)
+    return _with_defaults(schema, _whole_numbers(schema, body))
+
+
+def _whole_numbers(schema: Mapping[str, Any], value: Any) -> Any:
+    """``value`` (valid against ``schema``) with each float where the schema says integer made an int:
+    JSON Schema's integer is any number without a fractional part, such as 1.0. The schemas in
+    labelhub.api.schemas reach members through properties, additionalProperties and items only."""
+    if isinstance(value, float):
+        return int(value) if _is_integer_type(schema.get("type")) else value
+    if isinstance(value, dict):
+        properties, others = schema.get("properties", {}), schema.get("additionalProperties")
+        return {name: _whole_numbers(properties.get(name, others if isinstance(others, dict) else {}), member)
+                for name, member in value.items()}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_whole_numbers(schema["items"], item) for item in value]
+    return value
+
+
+def _is_integer_type(declared: Any) -> bool:
+    kinds = [declared] if isinstance(declared, str) else list(declared or ())
+    return "integer" in kinds and "number" not in kinds
 
 
 def _with_defaults(schema: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -122,11 +150,11 @@ def problems_of(schema: Mapping[str, Any], instance: Any) -> dict[str, str]:
 
 
 def _amount_pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
-    """JSON Schema's ``pattern``; a money string (schemas.MONEY) must also be at most the largest amount,
+    """JSON Schema's ``pattern``; a money string (schemas.MONEY_PATTERNS) must also be at most the largest amount,
     which no pattern can say."""
     mismatches = list(_PATTERN(validator, pattern, instance, schema) or ())
     yield from mismatches
-    if pattern == MONEY["pattern"] and isinstance(instance, str) and not mismatches:
+    if pattern in MONEY_PATTERNS and isinstance(instance, str) and not mismatches:
         try:
             parse_amount(instance)
         except ValueError:
@@ -139,33 +167,49 @@ _Validator = validators.extend(Draft202012Validator, {"pattern": _amount_pattern
 
 
 def _explain(error: ValidationError) -> Iterator[tuple[str, str]]:
-    """(field path, message) pairs for one error; ``required`` and ``additionalProperties`` name
-    the missing or unknown member rather than the object holding it."""
+    """(field path, message) pairs for one error; ``required``, ``dependentRequired`` and
+    ``additionalProperties`` name the missing or unknown member rather than the object holding it."""
     path = list(error.absolute_path)
-    if error.validator == "required":
-        for name in error.validator_value:
-            if isinstance(error.instance, dict) and name not in error.instance:
-                yield field_path([*path, name]), "is required"
-    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = error.schema.get("properties", {})
-        for name in error.instance:
-            if name not in known:
-                yield field_path([*path, name]), "is not a known field"
-    else:
+    members = _members(error) if isinstance(error.instance, dict) else None
+    if members is None:
         yield field_path(path), _message(error)
+    else:
+        yield from ((field_path([*path, name]), problem) for name, problem in members)
+
+
+def _members(error: ValidationError) -> list[tuple[str, str]] | None:
+    """The members of an object that an error is about, with what is wrong with each (None: the object)."""
+    given = error.instance
+    if error.validator == "required":
+        return [(name, "is required") for name in error.validator_value if name not in given]
+    if error.validator == "dependentRequired":
+        return [(name, f"is required when {present} is given") for present, needed in error.validator_value.items()
+                if present in given for name in needed if name not in given]
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {})
+        return [(name, "is not a known field") for name in given if name not in known]
+    return None
 
 
 def _message(error: ValidationError) -> str:
     value, schema = error.validator_value, error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "type":
         kinds = [value] if isinstance(value, str) else value
-        return "must be " + " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
-    if error.validator == "enum":
-        return "must be one of: " + ", ".join(str(v) for v in value)
-    if error.validator in _DESCRIBED_BY_SCHEMA and "description" in schema:
-        return _DESCRIBED_BY_SCHEMA[error.validator] + schema["description"]
-    template = _TEMPLATES.get(str(error.validator))
-    return template.format(value) if template else error.message
+        message = "must be " + " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
+    elif error.validator == "enum":
+        message = "must be one of: " + ", ".join(str(v) for v in value)
+    elif error.validator == "pattern" and value in PATTERN_PROBLEMS:
+        message = PATTERN_PROBLEMS[value]
+    elif error.validator == "minLength" and value == 1:
+        message = "is required"
+    elif error.validator == "maxLength":
+        message = f"must be at most {value} characters (got {len(error.instance)})"
+    elif error.validator in _DESCRIBED_BY_SCHEMA and "description" in schema:
+        message = _DESCRIBED_BY_SCHEMA[error.validator] + schema["description"]
+    else:
+        template = _TEMPLATES.get(str(error.validator))
+        message = template.format(value) if template else error.message
+    return message
 
 
 def field_path(parts: list[Any]) -> str:

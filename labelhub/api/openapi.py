@@ -24,7 +24,8 @@ ERRORS = {
     "403": "The token's account may not do this",
     "404": "No such object in this marketplace",
     "409": "The object's state does not allow this, or a uniqueness rule was broken",
-    "default": "Other errors: 402 insufficient funds, 413 body too large, 500 server failure",
+    "default": "Other errors: 402 insufficient funds, 413 body too large, 500 server failure, 503 busy "
+               "(try again after the Retry-After header's seconds)",
 }
 BEARER_AUTH = {"type": "http", "scheme": "bearer", "description": "a requester's or worker's API token"}
 SUCCESS = {200: "OK", 201: "Created", 202: "Accepted: the work runs in the background", 204: "Done; no content"}
@@ -64,6 +65,8 @@ def operation(endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.body is not None:
         op["requestBody"] = {"required": bool(endpoint.body.get("required")),
                              "content": {"application/json": {"schema": endpoint.body}}}
+    elif endpoint.upload is not None:
+        op["requestBody"] = {"required": True, "content": endpoint.upload}
     return op
 
 
@@ -91,6 +94,8 @@ def responses(endpoint: Endpoint) -> dict[str, Any]:
         out[str(status)] = {"description": SUCCESS[status]}
         if endpoint.response is not None:
             out[str(status)]["content"] = {endpoint.media_type: {"schema": endpoint.response}}
+    if endpoint.accepted is not None:
+        out["202"] = {"description": SUCCESS[202], "content": {"application/json": {"schema": endpoint.accepted}}}
     for status, description in ERRORS.items():
         if endpoint.role is not None or status in ("400", "default"):
             out[status] = {"description": description,

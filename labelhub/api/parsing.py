@@ -7,7 +7,6 @@ import html
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import annotators
 from labelhub.errors import InvalidInputError
 from labelhub.models import Comparator, GuardedAction
 from labelhub.money import parse_amount
@@ -102,9 +101,7 @@ def notify(body: dict[str, Any]) -> NotifyWorkers:
 
 
 def create_batch(body: dict[str, Any]) -> CreateBatch:
-    """A batch of a registered task type; InvalidInputError names the body's fields."""
-    if body["task_type"] not in annotators.REGISTRY:
-        raise InvalidInputError({"task_type": f"must be one of: {', '.join(annotators.kinds())}"})
+    """A batch of a registered task type (the schema's enum); InvalidInputError names the body's fields."""
     quality = QualitySettings.parse(body["quality"]) if "quality" in body else None
     if quality is not None and quality.overlap is not None and "max_assignments" in body:
         raise InvalidInputError({"max_assignments": "is set by quality.overlap (HITs start with its "

@@ -5,21 +5,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
+
 from labelhub.api import parsing, schemas, serializers
 from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
-from labelhub.services import batch_quality, batch_results, batches, gold, llm_flags
+from labelhub.models import BatchState
+from labelhub.services import batch_builds, batch_quality, batch_results, batches, gold, llm_flags
 from labelhub.services.actors import Actor
 from quality import plots
 
 routes = Routes(tag="Requester: batches and quality", prefix="/requester", role="requester")
 
 
-@routes.post("/batches", summary="Create a batch: one HIT per row (rows with _gold become gold HITs)",
-             body=schemas.CREATE_BATCH, response=ref("Batch"), status=201)
-def create_batch(actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+@routes.post("/batches", summary="Create a batch: one HIT per row (rows with _gold become gold HITs). Up to "
+             f"{batches.CHUNK_ROWS:,} rows: 201 with the batch; more: 202 with the job that writes its HITs (its "
+             "Location; the batch is listed, without HITs, until the job succeeds, and removed if it fails)",
+             body=schemas.CREATE_BATCH, response=ref("Batch"), status=201, accepted=ref("Job"))
+def create_batch(actor: Actor, body: dict[str, Any]) -> Any:
     rt = runtime()
     created = batches.create_batch(rt, actor, parsing.create_batch(body))
+    if created.state is BatchState.BUILDING:
+        job = batch_builds.build_job(rt, actor, created.public_id)
+        return serializers.job(job), 202, {"Location": url_for("api.get_job", job_id=job.public_id)}
     return serializers.batch(batch_results.batch_summary(rt, actor, created.public_id))
 
 

@@ -25,6 +25,11 @@ IMAGE = record({
     "sha256": STRING,
 })
 
+BINARY = {"type": "string", "format": "binary"}
+UPLOAD = {media_type: {"schema": BINARY} for media_type in sorted(media.MEDIA_TYPES.values())} | {
+    "multipart/form-data": {"schema": {"type": "object", "properties": {"image": BINARY}, "required": ["image"]},
+                            "encoding": {"image": {"contentType": ", ".join(sorted(media.MEDIA_TYPES.values()))}}}}
+
 
 def _uploaded_bytes() -> bytes:
     """The image: the whole body (Content-Type image/...), or a multipart form's ``image`` file."""
@@ -43,7 +48,7 @@ def _uploaded_bytes() -> bytes:
 
 @routes.post("/images", summary="Upload an image (PNG, JPEG, WebP or GIF, as the body or a multipart field "
              "named image): 201 when stored, 200 when the same image was stored before",
-             response=IMAGE, status=201, replay_status=200)
+             upload=UPLOAD, response=IMAGE, status=201, replay_status=200)
 def upload_image(actor: Actor) -> tuple[dict[str, Any], int]:
     stored = media.store_image(runtime(), actor, _uploaded_bytes())
     return {"image_id": stored.name, "url": url_for("images.media_file", name=stored.name),

@@ -1,8 +1,8 @@
 """How REST endpoints are declared: one table of Endpoint records drives both Flask's URL rules and
 the OpenAPI document, so the two cannot disagree.
 
-Every view is wrapped the same way: marketplace -> bearer authentication and role -> query and body
-validated against the endpoint's JSON Schemas -> the view (one service call, one serializer).
+Every view is wrapped the same way: a bearer token present -> marketplace -> authentication and role ->
+query and body validated against the endpoint's JSON Schemas -> the view (one service call, one serializer).
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ class Endpoint:
     role: Role | None
     query: Mapping[str, Any] | None = None
     body: Mapping[str, Any] | None = None
+    upload: Mapping[str, Any] | None = None  # the requestBody content of a view that reads a non-JSON body
     response: Mapping[str, Any] | None = None
     status: int = 200
     replay_status: int | None = None
+    accepted: Mapping[str, Any] | None = None  # the body of a 202 answer, when the work may go to a job
     media_type: str = "application/json"  # other types (image/svg+xml) are returned as the view's text
 
     @property
@@ -54,6 +56,8 @@ class Endpoint:
         return inputs.with_marketplace(self.query or inputs.NO_QUERY)
 
     def handle(self, **path: str) -> ResponseReturnValue:
+        if self.role:
+            auth.bearer_token()  # no credentials: 401, whatever else is wrong with the request
         marketplace = inputs.marketplace()
         actor = auth.authenticate(runtime(), marketplace, self.role) if self.role else None
         query = inputs.parse_query(self.query_schema)

@@ -12,11 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 from labelhub.jobs.context import install_runtime, worker_runtime
-from labelhub.services import accounts, consensus, job_queue, llm_flags, notifications, review_policies, sweeps
+from labelhub.services import (
+    accounts,
+    batch_builds,
+    consensus,
+    exports,
+    job_queue,
+    llm_flags,
+    notifications,
+    review_policies,
+    sweeps,
+)
 
-__all__ = ["abandon_overdue", "aggregate_batch", "aggregate_due", "auto_approve_due", "deliver_notification",
-           "deliver_notifications", "expire_due_hits", "install_runtime", "prune_jobs", "prune_sign_ins",
-           "review_assignment",
+__all__ = ["abandon_overdue", "aggregate_batch", "aggregate_due", "auto_approve_due", "build_batch",
+           "build_export", "deliver_notification", "deliver_notifications", "expire_due_hits", "install_runtime",
+           "prune_exports", "prune_jobs", "prune_sign_ins", "review_assignment",
            "review_due", "review_hit", "run_job", "run_sweeps", "score_answers", "score_due", "worker_runtime"]
 
 
@@ -40,6 +50,16 @@ def run_job(job_public_id: str) -> None:
 def prune_sign_ins() -> dict[str, Any]:
     """Delete sign-in records older than the attempt limit's window."""
     return {"deleted": accounts.prune_sign_in_events(worker_runtime())}
+
+
+def build_export(export_id: str) -> dict[str, Any]:
+    """Write a requested export's file into the instance folder (once; an expired export is skipped)."""
+    return exports.run_export(worker_runtime(), export_id)
+
+
+def prune_exports() -> dict[str, Any]:
+    """Delete export files (and their records) older than ``[exports] retention_days``."""
+    return {"deleted": exports.prune_expired(worker_runtime())}
 
 
 def prune_jobs() -> dict[str, Any]:
@@ -95,6 +115,12 @@ def aggregate_batch(batch_id: str) -> dict[str, Any]:
     return {"ran": outcome.ran, "answers": outcome.answers, "hits": outcome.hits, "error": outcome.error}
 
 
+def build_batch(batch_id: str) -> dict[str, Any]:
+    """Write a large batch's HITs in chunks and make them visible once all are written; a failed build
+    is undone (the batch and its HITs are removed)."""
+    return batch_builds.build(worker_runtime(), batch_id)
+
+
 def aggregate_due() -> dict[str, Any]:
     """Queue the aggregation of batches with answers newer than their last aggregation and none queued."""
     return {"queued": consensus.aggregate_due(worker_runtime())}
@@ -119,4 +145,5 @@ def run_sweeps() -> dict[str, Any]:
                                  "llm_scores": llm_flags.score_due(rt),
                                  "aggregations_queued": consensus.aggregate_due(rt),
                                  "jobs_pruned": job_queue.prune_finished(rt),
-                                 "sign_ins_pruned": accounts.prune_sign_in_events(rt)}
+                                 "sign_ins_pruned": accounts.prune_sign_in_events(rt),
+                                 "exports_pruned": exports.prune_expired(rt)}

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 # The periodic sweeps, queued in this order: abandoning overdue assignments first lets expiry release
 # their funds in the same round.
 SWEEPS = ("abandon_overdue", "auto_approve_due", "expire_due_hits", "review_due", "deliver_notifications",
-          "score_due", "aggregate_due", "prune_jobs", "prune_sign_ins")
+          "score_due", "aggregate_due", "prune_jobs", "prune_sign_ins", "prune_exports")
 
 
 def execute(rt: Runtime, claimed: Claimed, processes: JobProcesses | None = None) -> bool:

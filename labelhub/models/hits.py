@@ -7,6 +7,7 @@ below, under the HIT's row lock, so "available" slots can be read and indexed wi
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,6 +25,16 @@ from labelhub.models.enums import (
 )
 
 
+class BatchState(StrEnum):
+    """``building``: a large batch's HITs are being written in chunks by its job, stored Disposed so no
+    one sees them (labelhub.services.batch_builds); ``ready``: every HIT is there; ``failed``: the build
+    failed and its HITs are being removed, then the batch itself."""
+
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+
+
 class Batch(Base):
     """A requester's group of HITs made from one template and one data file."""
 
@@ -39,6 +50,8 @@ class Batch(Base):
     template: Mapped[dict]
     hit_type_id: Mapped[int] = mapped_column(ForeignKey("hit_types.id"))
     created_at: Mapped[datetime]
+    state: Mapped[BatchState] = mapped_column(enum_column(BatchState), default=BatchState.READY,
+                                              server_default=BatchState.READY.value)
     # The requester's consensus and quality settings (labelhub.services.batch_quality.QualitySettings).
     quality: Mapped[dict | None]
     # A digest of what the last aggregation read (answers, weights, gold, settings): a run that
@@ -51,6 +64,22 @@ class Batch(Base):
     agreement: Mapped[float | None] = mapped_column(Float)
 
     hits: Mapped[list[HIT]] = relationship(back_populates="batch", lazy="raise")
+
+
+class BatchBuild(Base):
+    """What the job building a large batch reads: the rows, the settings of their HITs, how many rows
+    are HITs already, and why the build failed. Deleted when the batch is ready (or removed)."""
+
+    __tablename__ = "batch_builds"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    rows: Mapped[list]
+    max_assignments: Mapped[int]
+    gold_assignments: Mapped[int]
+    lifetime_seconds: Mapped[int]
+    answer_schema: Mapped[dict | None]
+    rows_written: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class HITType(Base):

@@ -59,7 +59,8 @@ class WebhookSecret(Base):
 
 class NotificationDelivery(Base):
     """One event on its way to a destination (the outbox): written with the state change it reports,
-    sent by a job, retried until ``next_attempt_at`` runs out of attempts."""
+    sent by a job, retried until ``next_attempt_at`` runs out of attempts. An SNS topic's
+    SubscriptionConfirmation belongs to no HIT type."""
 
     __tablename__ = "notification_deliveries"
     __table_args__ = (Index("ix_notification_deliveries_due", "status", "next_attempt_at"),)
@@ -68,7 +69,7 @@ class NotificationDelivery(Base):
     event_doc_id: Mapped[str] = mapped_column(String(40), unique=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("requesters.id"), index=True)
     marketplace: Mapped[Marketplace] = mapped_column(enum_column(Marketplace))
-    hit_type_id: Mapped[int] = mapped_column(ForeignKey("hit_types.id"))
+    hit_type_id: Mapped[int | None] = mapped_column(ForeignKey("hit_types.id"))
     destination: Mapped[str] = mapped_column(String(1024))
     version: Mapped[str] = mapped_column(String(64))
     event: Mapped[dict]

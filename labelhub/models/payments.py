@@ -45,7 +45,9 @@ class LedgerEntry(Base):
     """One line of a transaction. ``hit_id`` tags holds so the funds held for a HIT can be summed."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index("ix_ledger_entries_account_hit", "account_id", "hit_id"),)
+    # ix_ledger_entries_hit: deleting a HIT (a failed batch build's) checks this foreign key by it.
+    __table_args__ = (Index("ix_ledger_entries_account_hit", "account_id", "hit_id"),
+                      Index("ix_ledger_entries_hit", "hit_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)

@@ -1,5 +1,6 @@
-"""The MTurk-compatible Requester API (2017-01-17): POST /mturk/production and /mturk/sandbox, plus the
-worker side of MTurk-style HITs and the requester guide at /mturk/.
+"""The MTurk-compatible Requester API (2017-01-17): POST /mturk/production and /mturk/sandbox, the
+SNS-compatible endpoint for notification topics (/mturk/sns), the worker side of MTurk-style HITs and the
+requester guide at /mturk/.
 
 An unmodified boto3 ``mturk`` client works against these endpoints by changing ``endpoint_url`` and
 the credentials. This package is an adapter: every rule lives in labelhub.services.
@@ -13,7 +14,11 @@ from werkzeug.exceptions import HTTPException
 from labelhub import runtime_of
 from labelhub.errors import DomainError
 from labelhub.models import Marketplace
-from labelhub.mturk import protocol, worker_side
+from labelhub.mturk import protocol, sns, worker_side
+
+
+def _sns_endpoint() -> Response:
+    return sns.handle(runtime_of(current_app))
 
 
 def create_blueprint() -> Blueprint:
@@ -21,6 +26,7 @@ def create_blueprint() -> Blueprint:
     # The API endpoints answer every error in AWS's JSON shape themselves; these cover the HTML pages.
     bp.register_error_handler(DomainError, worker_side.error_page)
     bp.register_error_handler(HTTPException, worker_side.http_error_page)
+    bp.add_url_rule("/sns", "sns_endpoint", _sns_endpoint, methods=["GET", "POST"])
 
     @bp.post("/production")
     def production() -> Response:

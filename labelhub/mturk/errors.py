@@ -2,7 +2,7 @@
 bodies (TurkErrorCode + MTurk's message texts), plus the adapter's own protocol errors.
 
 Every DomainError is an HTTP 400 RequestError (botocore never retries those); only real faults are
-500 ServiceFault, which botocore retries.
+500 ServiceFault, and a busy database a 503 ServiceFault with Retry-After; botocore retries both.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from labelhub.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from labelhub.http_status import BUSY_STATUS, RETRY_AFTER_SECONDS
 
 REQUEST_ERROR, SERVICE_FAULT = "RequestError", "ServiceFault"
 PARAMETER_OUT_OF_RANGE = "AWS.ParameterOutOfRange"
@@ -48,6 +49,7 @@ class WireError:
     error_type: str
     message: str
     code: str | None = None
+    retry_after: int | None = None  # seconds, sent as the Retry-After header
 
 
 # The services' snake_case field names as MTurk's parameters; names not listed pass through unchanged
@@ -148,3 +150,10 @@ def from_protocol(exc: ProtocolError) -> WireError:
 def service_fault(stamp_ms: int) -> WireError:
     return WireError(status=500, error_type=SERVICE_FAULT, code="AWS.MechanicalTurk.ServiceFault",
                      message=f"We encountered an internal error. Please try again. ({stamp_ms})")
+
+
+def busy(stamp_ms: int) -> WireError:
+    """A busy database (labelhub.db.DatabaseBusyError): nothing was done; botocore retries a 503."""
+    return WireError(status=BUSY_STATUS, error_type=SERVICE_FAULT, code="AWS.ServiceUnavailable",
+                     message=f"The service is busy right now. Please try your call again. ({stamp_ms})",
+                     retry_after=RETRY_AFTER_SECONDS)

@@ -13,6 +13,7 @@ from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from labelhub import client_json
+from labelhub.db import DatabaseBusyError
 from labelhub.errors import DomainError, InvalidInputError
 from labelhub.models import Marketplace
 from labelhub.mturk import errors, sigv4
@@ -34,10 +35,14 @@ def _error(wire: errors.WireError) -> Response:
     body = {"__type": wire.error_type, "Message": wire.message}
     if wire.code:
         body["TurkErrorCode"] = wire.code
-    return _response(wire.status, body)
+    response = _response(wire.status, body)
+    if wire.retry_after is not None:
+        response.headers["Retry-After"] = str(wire.retry_after)
+    return response
 
 
-def _signed_request() -> sigv4.SignedRequest:
+def signed_request() -> sigv4.SignedRequest:
+    """The Flask request as SigV4 covers it."""
     headers: dict[str, list[str]] = {}
     for name, value in request.headers.items():
         headers.setdefault(name.lower(), []).append(value)
@@ -72,7 +77,7 @@ def handle(rt: Runtime, marketplace: Marketplace) -> Response:
     """One MTurk API call, in ``marketplace``."""
     stamp_ms = int(rt.clock().timestamp() * 1000)
     try:
-        actor = sigv4.verify(rt, marketplace, _signed_request())
+        actor = sigv4.verify(rt, marketplace, signed_request())
         operation = OPERATIONS[_operation_name()]
         return _response(200, operation(rt, actor, _body()))
     except errors.ProtocolError as exc:
@@ -85,6 +90,14 @@ def handle(rt: Runtime, marketplace: Marketplace) -> Response:
         return _error(errors.WireError(status=exc.code or 400, error_type=errors.REQUEST_ERROR,
                                        message=exc.description or exc.name,
                                        code=errors.PARAMETER_OUT_OF_RANGE))
-    except Exception:
-        current_app.logger.exception("MTurk API call failed")
-        return _error(errors.service_fault(stamp_ms))
+    except Exception as exc:
+        return _error(_fault(exc, stamp_ms))
+
+
+def _fault(exc: Exception, stamp_ms: int) -> errors.WireError:
+    """Our failure: a busy database (503, retried by the client) or a fault (500, logged with its trace)."""
+    if isinstance(exc, DatabaseBusyError):
+        current_app.logger.warning("MTurk API call found the database busy: %s", exc.orig)
+        return errors.busy(stamp_ms)
+    current_app.logger.error("MTurk API call failed", exc_info=exc)
+    return errors.service_fault(stamp_ms)

@@ -21,7 +21,8 @@ PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"
 # The frame with requester HTML runs in an opaque origin: scripts and forms work, but it has no
 # cookies or storage of LabelHub's, cannot read the parent page and cannot navigate it.
 FRAME_SANDBOX = "allow-scripts allow-forms allow-popups"
-FRAME_CSP = f"sandbox {FRAME_SANDBOX}"
+# Only LabelHub's own work pages may frame it.
+FRAME_CSP = f"sandbox {FRAME_SANDBOX}; frame-ancestors 'self'"
 # An ExternalQuestion page lives on the requester's own origin, so it keeps that origin (its cookies,
 # storage and popups, which psiTurk and Dallinger rely on); it still cannot touch the parent page.
 EXTERNAL_SANDBOX = f"{FRAME_SANDBOX} allow-same-origin allow-popups-to-escape-sandbox allow-modals"

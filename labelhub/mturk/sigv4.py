@@ -1,8 +1,9 @@
 """AWS Signature Version 4 verification, rebuilding the canonical request exactly as botocore does.
 
-The secret comes from the requester's access key (labelhub.services.accounts.access_key_secret). A
-request must sign host, x-amz-date and x-amz-target (so a captured signature cannot be replayed as
-another operation) and be dated within 15 minutes of the server's clock.
+The secret comes from the requester's access key (labelhub.services.accounts.access_key_secret). An
+MTurk request must sign host, x-amz-date and x-amz-target (so a captured signature cannot be replayed as
+another operation; the SNS endpoint's Query requests name the operation in the signed body instead) and
+be dated within 15 minutes of the server's clock.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def _request_time(req: SignedRequest, now: datetime) -> str:
     return amz_date
 
 
-def verify(rt: Runtime, marketplace: Marketplace, req: SignedRequest) -> Actor:
-    """The requester who signed ``req``; ProtocolError in AWS's shape otherwise."""
+def verify(rt: Runtime, marketplace: Marketplace, req: SignedRequest, *, service: str = SERVICE,
+           required_headers: tuple[str, ...] = REQUIRED_SIGNED_HEADERS) -> Actor:
+    """The requester who signed ``req`` for ``service``; ProtocolError in AWS's shape otherwise."""
     header = (req.headers.get("authorization") or [""])[0]
     if not header:
         raise ProtocolError("MissingAuthenticationTokenException", "Missing Authentication Token")
@@ -104,11 +106,11 @@ def verify(rt: Runtime, marketplace: Marketplace, req: SignedRequest) -> Actor:
                             "Signature.")
     scope = match["scope"].split("/")
     signed_headers = match["headers"].split(";")
-    if len(scope) != 4 or scope[2] != SERVICE or scope[3] != "aws4_request":
-        raise _invalid(f"Credential should be scoped to correct service: '{SERVICE}'.")
-    missing = [name for name in REQUIRED_SIGNED_HEADERS if name not in signed_headers]
+    if len(scope) != 4 or scope[2] != service or scope[3] != "aws4_request":
+        raise _invalid(f"Credential should be scoped to correct service: '{service}'.")
+    missing = [name for name in required_headers if name not in signed_headers]
     if missing or signed_headers != sorted(signed_headers):
-        raise _invalid(f"SignedHeaders must be sorted and include {', '.join(REQUIRED_SIGNED_HEADERS)}.")
+        raise _invalid(f"SignedHeaders must be sorted and include {', '.join(required_headers)}.")
     amz_date = _request_time(req, rt.clock())
     if scope[0] != amz_date[:8]:
         raise _invalid(f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
@@ -124,3 +126,10 @@ def verify(rt: Runtime, marketplace: Marketplace, req: SignedRequest) -> Actor:
     if not hmac.compare_digest(expected, match["signature"]):
         raise _invalid(MISMATCH)
     return actor
+
+
+def credential_region(req: SignedRequest) -> str:
+    """The region of the credential scope of a request ``verify`` accepted."""
+    match = AUTHORIZATION.match((req.headers.get("authorization") or [""])[0].strip())
+    assert match is not None  # verify() accepted this header
+    return match["scope"].split("/")[1]

@@ -37,15 +37,15 @@ def _hit_in_marketplace(db: Session, actor: Actor, hit_public_id: str, *, lock: 
 
 
 def _assignment(db: Session, actor: Actor, assignment_public_id: str, *, lock: bool = False) -> Assignment:
-    """The assignment, if the actor may see it: its worker, or the requester who owns the HIT."""
+    """The assignment, if the actor may see it: its worker, or the requester who owns the HIT. Anyone
+    else's answers as an unknown id would, so an id never confirms that it exists."""
     found = db.scalars(select(Assignment).join(HIT, HIT.id == Assignment.hit_id).where(
         Assignment.public_id == assignment_public_id, HIT.marketplace == actor.marketplace)).one_or_none()
-    if found is None:
+    owner_ok = found is not None and (
+        (actor.kind == "worker" and found.worker_id == actor.id)
+        or (actor.kind == "requester" and found.hit.requester_id == actor.id) or actor.kind == "system")
+    if found is None or not owner_ok:
         raise NotFoundError(f"Assignment {assignment_public_id} does not exist.", entity="assignment")
-    owner_ok = (actor.kind == "worker" and found.worker_id == actor.id) or \
-        (actor.kind == "requester" and found.hit.requester_id == actor.id) or actor.kind == "system"
-    if not owner_ok:
-        raise PermissionDeniedError(f"Assignment {assignment_public_id} is not yours", entity="assignment")
     if lock:  # lock the HIT first, then re-read the assignment under that lock
         db.scalars(select(HIT).where(HIT.id == found.hit_id).with_for_update(of=HIT, key_share=True)
                    .execution_options(populate_existing=True)).one()
@@ -184,7 +184,15 @@ def submit(rt: Runtime, actor: Actor, assignment_public_id: str, answer: object,
            signals: object = None) -> Assignment:
     """Store the worker's answer (validated against the HIT's answer schema) and behavioural signals.
 
-    With an auto-approval delay of 0 the assignment is approved and paid at once.
+    The assignment is Submitted, whatever the HIT type's auto-approval delay: auto-approval is the
+    sweep's (labelhub.services.sweeps.auto_approve_due), run once ``auto_approval_at`` has come, even
+    when the delay is 0. That is MTurk's behaviour: AutoApprovalTime is when a Submitted assignment "is
+    considered Approved automatically if [it has] not already been explicitly approved or rejected", and
+    MTurk refuses ApproveAssignment on an Approved assignment ("This operation can be called with a status
+    of: Submitted"; Dallinger issue 3072). Dallinger creates its HIT types with a delay of 0 and approves
+    every assignment as soon as MTurk notifies it of the submission; on MTurk that call normally succeeds
+    (Dallinger PR 1491 calls the rare refusal "a bit of a mystery"), so approving inside the submit made
+    every one of those calls fail. ApproveAssignment therefore stays strict (not idempotent), as on MTurk.
     """
     require_worker(actor)
     now = rt.clock()
@@ -199,8 +207,6 @@ def submit(rt: Runtime, actor: Actor, assignment_public_id: str, answer: object,
             assignment.submit({}, None, now=now)  # raises the state error naming the current status
         record_event(db, actor, "AssignmentSubmitted", entity="assignment", entity_id=assignment.public_id,
                      hit=hit, now=now)
-        if hit.hit_type.auto_approval_delay_seconds == 0:
-            approve_locked(db, rt, actor, assignment, feedback=None, override=False, now=now)
         refresh_status(db, actor, hit, now=now)
         ledger.sync_hold(db, hit, now=now)  # a submit after the lifetime ends frees the unused slots at once
     return assignment

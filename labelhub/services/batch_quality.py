@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 import annotators
 from aggregation import methods
 from aggregation.consensus import CATEGORICAL_SHAPES, SHAPES
-from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError
 from labelhub.models import Batch, QualificationType, QualificationTypeStatus
 from labelhub.runtime import Runtime
 from labelhub.services import job_queue
@@ -205,13 +205,12 @@ def _check_feed_type(db: Session, actor: Actor, public_id: str, problems: dict[s
 
 
 def owned_batch(db: Session, actor: Actor, batch_public_id: str, *, lock: bool = False) -> Batch:
-    """The requester's batch in the actor's marketplace (the system actor may read any)."""
+    """The requester's batch in the actor's marketplace (the system actor may read any). Another
+    requester's batch is NotFoundError too, so its id tells nothing."""
     stmt = select(Batch).where(Batch.public_id == batch_public_id, Batch.marketplace == actor.marketplace)
     batch = db.scalars(stmt.with_for_update(key_share=True) if lock else stmt).one_or_none()
-    if batch is None:
+    if batch is None or (actor.kind != "system" and batch.requester_id != actor.id):
         raise NotFoundError(f"Batch {batch_public_id} does not exist", entity="batch")
-    if actor.kind != "system" and batch.requester_id != actor.id:
-        raise PermissionDeniedError(f"Batch {batch_public_id} belongs to another requester", entity="batch")
     return batch
 
 

@@ -1,9 +1,8 @@
-"""Batches: many HITs made from one template and one data file, created in one transaction."""
+"""Batches: many HITs made from one template and one data file, all or nothing. A batch of more than
+CHUNK_ROWS rows is written by a job in short transactions (labelhub.services.batch_builds)."""
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,26 +12,24 @@ from sqlalchemy.orm import Session
 import annotators
 from labelhub import ids
 from labelhub.errors import InvalidInputError
-from labelhub.models import HIT, Batch, HITStatus
+from labelhub.models import HIT, Batch, BatchState, HITStatus
 from labelhub.runtime import Runtime
+from labelhub.services import batch_builds
 from labelhub.services.actors import Actor, require_requester
+from labelhub.services.batch_builds import CHUNK_ROWS, PLACEHOLDER, HITRows
 from labelhub.services.batch_quality import QualitySettings, batch_shape, check_for_batch, owned_batch
 from labelhub.services.commands import (
     MAX_ASSIGNMENTS,
     MAX_DURATION_SECONDS,
     MIN_DURATION_SECONDS,
-    CreateHIT,
     HITTypeSpec,
     check_answer_schema,
     check_range,
     check_text,
 )
 from labelhub.services.common import Page, paginate, record_event
-from labelhub.services.gold import canonical_gold_answer
-from labelhub.services.hits import hit_type_for, insert_hit
+from labelhub.services.hits import hit_type_for
 
-GOLD_COLUMN = "_gold"
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_ROWS = 100_000
 
 
@@ -78,18 +75,7 @@ class CreateBatch:
             raise InvalidInputError(problems)
 
     def question_for(self, row: dict[str, Any]) -> str:
-        return PLACEHOLDER.sub(lambda m: html.escape(str(row[m.group(1)])), self.question_template)
-
-    def hit_for(self, number: int, row: dict[str, Any], *, hit_type_id: str, batch_id: int,
-                max_assignments: int, gold_answer: dict[str, Any] | None = None) -> CreateHIT:
-        """The HIT of one row; a rule the row breaks (a question too long once filled in) names the row."""
-        try:
-            return CreateHIT(question=self.question_for(row), lifetime_seconds=self.lifetime_seconds,
-                             max_assignments=max_assignments, hit_type_id=hit_type_id, data=row,
-                             answer_schema=self.answer_schema, batch_id=batch_id, gold_answer=gold_answer)
-        except InvalidInputError as exc:
-            named = {f"rows[{number}].{name}": problem for name, problem in exc.fields.items()}
-            raise InvalidInputError(named, entity="batch") from None
+        return batch_builds.fill(self.question_template, row)
 
 
 def _task_type_config(cmd: CreateBatch) -> dict[str, Any]:
@@ -116,38 +102,43 @@ def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
 
     A row with a ``_gold`` member (an answer of the task type) becomes a gold HIT with that known
     answer and ``gold_assignments`` assignments. With dynamic overlap in ``quality`` the other HITs
-    start with its ``min_assignments``. Raises InvalidInputError naming the row or setting,
-    InsufficientFundsError.
+    start with its ``min_assignments``. Every row is checked before anything is written.
+
+    Up to CHUNK_ROWS rows, the batch is complete when this returns. A larger batch is returned
+    ``building``: the job ``batch_builds.BUILD_JOB`` (target ``batch:<id>``, see ``build_job``)
+    writes its HITs in chunks, and workers see them once all are written; if it fails, the batch is
+    removed. Raises InvalidInputError naming the row or setting, InsufficientFundsError.
     """
     require_requester(actor)
     config = _task_type_config(cmd)
     settings = cmd.quality or QualitySettings(method=rt.settings.quality.method)
     now = rt.clock()
+    building = len(cmd.rows) > CHUNK_ROWS
+    batch = Batch(public_id=ids.new_id(), requester_id=actor.id, marketplace=actor.marketplace, name=cmd.name,
+                  template_kind=cmd.template_kind, template={"question": cmd.question_template, "config": config},
+                  created_at=now, quality=settings.to_json(),
+                  state=BatchState.BUILDING if building else BatchState.READY)
+    rows = HITRows(batch=batch, lifetime_seconds=cmd.lifetime_seconds, answer_schema=cmd.answer_schema,
+                   max_assignments=settings.overlap.min_assignments if settings.overlap else cmd.max_assignments,
+                   gold_assignments=cmd.gold_assignments or rt.settings.quality.gold_assignments)
+    planned = None if building else list(rows.plan(cmd.rows))  # a large batch's job plans its rows again
+    golds = sum(hit.gold_answer is not None for hit in (rows.plan(cmd.rows) if planned is None else planned))
+    if golds == len(cmd.rows):
+        raise InvalidInputError({"rows": "every row is gold: a batch needs rows without a known answer"},
+                                entity="batch")
     with rt.sessions.begin() as db:
         hit_type = hit_type_for(db, actor, cmd.hit_type, now)
-        batch = Batch(public_id=ids.new_id(), requester_id=actor.id, marketplace=actor.marketplace, name=cmd.name,
-                      template_kind=cmd.template_kind,
-                      template={"question": cmd.question_template, "config": config},
-                      hit_type_id=hit_type.id, created_at=now, quality=settings.to_json())
+        batch.hit_type_id = hit_type.id
         check_for_batch(db, actor, settings, shape=batch_shape(batch), money=rt.settings.money)
         db.add(batch)
         db.flush()
-        slots = settings.overlap.min_assignments if settings.overlap else cmd.max_assignments
-        gold_slots = cmd.gold_assignments or rt.settings.quality.gold_assignments
-        golds = 0
-        for number, raw in enumerate(cmd.rows, start=1):
-            row = {key: value for key, value in raw.items() if key != GOLD_COLUMN}
-            known = None if GOLD_COLUMN not in raw else canonical_gold_answer(
-                batch, raw[GOLD_COLUMN], row, where=f"rows[{number}].{GOLD_COLUMN}")
-            golds += known is not None
-            hit = cmd.hit_for(number, row, hit_type_id=hit_type.public_id, batch_id=batch.id,
-                              max_assignments=slots if known is None else gold_slots, gold_answer=known)
-            insert_hit(db, rt, actor, hit, now=now)
-        if golds == len(cmd.rows):
-            raise InvalidInputError({"rows": "every row is gold: a batch needs rows without a known answer"},
-                                    entity="batch")
-        record_event(db, actor, "BatchCreated", entity="batch", entity_id=batch.public_id, now=now,
-                     hits=len(cmd.rows), gold_hits=golds)
+        if planned is None:
+            batch_builds.stage(db, rt, batch, hit_type, rows, cmd.rows, gold_rows=golds, now=now)
+        else:
+            values = rows.hit_values(hit_type, planned, money=rt.settings.money, visible=True)
+            batch_builds.write_hits(db, actor, batch, hit_type, values, now=now)
+            record_event(db, actor, "BatchCreated", entity="batch", entity_id=batch.public_id, now=now,
+                         hits=len(cmd.rows), gold_hits=golds)
     return batch
 
 
@@ -165,7 +156,10 @@ class BatchProgress:
 
 def progress_of(db: Session, batch: Batch, *, with_gold: bool = True) -> BatchProgress:
     """Counts over the batch's HITs, read from the HITs' counters in one query; ``with_gold=False``
-    leaves the gold HITs out (what workers may see: gold HITs must not stand out)."""
+    leaves the gold HITs out (what workers may see: gold HITs must not stand out). A batch still being
+    built has no HITs yet for anyone."""
+    if batch.state is not BatchState.READY:
+        return BatchProgress(batch, 0, 0, 0, 0, 0, 0, 0)
     row = db.execute(select(
         func.count(HIT.id), func.coalesce(func.sum(HIT.submitted_count), 0),
         func.coalesce(func.sum(HIT.approved_count), 0), func.coalesce(func.sum(HIT.rejected_count), 0),

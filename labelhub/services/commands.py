@@ -19,6 +19,7 @@ MIN_DURATION_SECONDS, MAX_DURATION_SECONDS = 30, 31_536_000
 MAX_AUTO_APPROVAL_DELAY_SECONDS = 2_592_000
 MAX_QUESTION_BYTES = 65_535
 MAX_REQUIREMENTS = 10
+MAX_REASON_LENGTH = 1024  # a revocation's or a refused request's reason, as stored
 LOCALE_QUALIFICATION_ID = "00000000000000000071"
 
 
@@ -43,6 +44,8 @@ def check_test(problems: dict[str, str], test: str) -> None:
     """A qualification test is never blank: MTurk has no way to remove a test once set."""
     if not test.strip():
         problems["test"] = "must not be empty (a test cannot be removed)"
+    elif "\x00" in test:
+        problems["test"] = "must not contain NUL characters"
     elif len(test.encode()) > MAX_QUESTION_BYTES:
         problems["test"] = f"must be at most {MAX_QUESTION_BYTES:,} bytes"
 

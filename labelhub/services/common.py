@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from labelhub.errors import InvalidInputError, NotFoundError
@@ -20,6 +20,7 @@ from labelhub.services.actors import Actor
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+MAX_ROW_ID = 2_147_483_647  # PostgreSQL's integer: a cursor past it names no row and cannot be compared
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,10 @@ def decode_cursor(cursor: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         version, _, value = text.partition(":")
-        if version != "v1":
+        position = int(value)
+        if version != "v1" or not 0 <= position <= MAX_ROW_ID:
             raise ValueError
-        return int(value)
+        return position
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidInputError({"cursor": "is not a cursor this server issued"}) from None
 
@@ -80,6 +82,16 @@ def record_event(db: Session, actor: Actor, action: str, *, entity: str, entity_
     db.add(Event(marketplace=actor.marketplace, at=now, actor=actor.label, action=action, entity=entity,
                  entity_id=entity_id, hit_id=hit.id if hit is not None else None, data=data or None))
     db.info[EVENTS_RECORDED] = True
+
+
+def record_hit_events(db: Session, actor: Actor, action: str, hits: Iterable[tuple[int, str, dict[str, Any]]], *,
+                      now: datetime) -> None:
+    """``record_event`` for many HITs in one INSERT: ``hits`` are (HIT id, HIT public id, data)."""
+    rows = [{"marketplace": actor.marketplace, "at": now, "actor": actor.label, "action": action, "entity": "hit",
+             "entity_id": public_id, "hit_id": hit_id, "data": data} for hit_id, public_id, data in hits]
+    if rows:
+        db.execute(insert(Event), rows)
+        db.info[EVENTS_RECORDED] = True
 
 
 def find_token(db: Session, actor: Actor, scope: str, token: str | None, *, now: datetime,

@@ -17,7 +17,6 @@ from labelhub.errors import (
     InvalidInputError,
     InvalidStateError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from labelhub.models import HIT, Event, HITStatus, HITType, QualificationRequirement, QualificationType
 from labelhub.runtime import Runtime
@@ -92,26 +91,27 @@ def hit_type_for(db: Session, actor: Actor, spec: HITTypeSpec, now: datetime) ->
 
 
 def owned_hit_type(db: Session, actor: Actor, hit_type_public_id: str) -> HITType:
+    """The actor's HIT type in the actor's marketplace. Another requester's answers as an unknown id
+    would, so an id never confirms that it exists."""
     hit_type = db.scalars(select(HITType).where(HITType.public_id == hit_type_public_id,
-                                                HITType.marketplace == actor.marketplace)).one_or_none()
+                                                HITType.marketplace == actor.marketplace,
+                                                HITType.requester_id == actor.id)).one_or_none()
     if hit_type is None:
         raise NotFoundError(f"HITType {hit_type_public_id} does not exist", entity="hit_type")
-    if hit_type.requester_id != actor.id:
-        raise PermissionDeniedError(f"HITType {hit_type_public_id} belongs to another requester",
-                                    entity="hit_type")
     return hit_type
 
 
 def owned_hit(db: Session, actor: Actor, hit_public_id: str, *, lock: bool = False) -> HIT:
-    """The actor's HIT in the actor's marketplace; ``lock`` takes the HIT's row lock."""
+    """The actor's HIT in the actor's marketplace (any HIT for the system); ``lock`` takes the HIT's row
+    lock. Another requester's HIT answers as an unknown id would."""
     stmt = select(HIT).where(HIT.public_id == hit_public_id, HIT.marketplace == actor.marketplace)
+    if actor.kind != "system":
+        stmt = stmt.where(HIT.requester_id == actor.id)
     if lock:
         stmt = stmt.with_for_update(of=HIT, key_share=True)
     hit = db.scalars(stmt).one_or_none()
     if hit is None:
         raise NotFoundError(f"Hit {hit_public_id} does not exist.", entity="hit")
-    if actor.kind != "system" and hit.requester_id != actor.id:
-        raise PermissionDeniedError(f"HIT {hit_public_id} belongs to another requester", entity="hit")
     return hit
 
 
@@ -222,12 +222,19 @@ def list_reviewable_hits(rt: Runtime, actor: Actor, *, status: HITStatus = HITSt
 
 def list_hits_for_qualification_type(rt: Runtime, actor: Actor, qualification_type_id: str, *,
                                      cursor: str | None = None, limit: int = 50) -> Page[HIT]:
-    """The requester's live HITs whose HIT type requires this qualification type."""
+    """The requester's live HITs whose HIT type requires this qualification type. Raises NotFoundError
+    for a type that does not exist in the actor's marketplace."""
     require_requester(actor)
     uses_type = select(QualificationRequirement.hit_type_id).where(
         QualificationRequirement.qualification_type_id == qualification_type_id)
     stmt = _requester_hits(actor).where(HIT.status != HITStatus.DISPOSED, HIT.hit_type_id.in_(uses_type))
     with rt.sessions() as db:
+        custom_type = db.scalar(select(QualificationType.id).where(
+            QualificationType.public_id == qualification_type_id,
+            QualificationType.marketplace == actor.marketplace, QualificationType.deleted_at.is_(None)))
+        if custom_type is None and eligibility.system_type(actor.marketplace, qualification_type_id) is None:
+            raise NotFoundError(f"QualificationType {qualification_type_id} does not exist.",
+                                entity="qualification_type")
         return paginate(db, stmt, HIT.id, cursor, limit)
 
 
@@ -297,14 +304,22 @@ def expire(db: Session, actor: Actor, hit: HIT, *, now: datetime) -> None:
 
 def update_expiration(rt: Runtime, actor: Actor, hit_public_id: str, expire_at: datetime) -> HIT:
     """Set the expiration. A time not in the future expires the HIT now; a future time extends it
-    (an expired HIT with free slots becomes Assignable again, and their cost is held again)."""
+    (an expired HIT with free slots becomes Assignable again, and their cost is held again).
+
+    Expiring a deleted (Disposed) HIT succeeds and changes nothing: it already takes no workers. That
+    is what MTurk's clients rely on: Dallinger's ``disable_hit`` (and ``dallinger expire``) calls
+    UpdateExpirationForHIT(ExpireAt=0) first and treats any failure as fatal, and only then DeleteHIT,
+    whose "currently in the state 'Disposed'" it takes to mean "already deleted"; that branch is reachable
+    only if the expiry of a deleted HIT succeeds. Extending a deleted HIT is refused.
+    """
     require_requester(actor)
     now = rt.clock()
     with rt.sessions.begin() as db:
         hit = owned_hit(db, actor, hit_public_id, lock=True)
         if hit.status is HITStatus.DISPOSED:
-            raise InvalidStateError("This HIT has been deleted", entity="hit")
-        if expire_at <= now:
+            if expire_at > now:
+                raise InvalidStateError("This HIT has been deleted", entity="hit")
+        elif expire_at <= now:
             expire(db, actor, hit, now=now)
         else:
             hit.expires_at, hit.expired_at = expire_at, None

@@ -52,16 +52,18 @@ def runner_name(role: str) -> str:
 
 
 def submit(db: Session, kind: str, *args: int | str, key: str | None = None, target: str | None = None,
-           requester_id: int | None = None, now: datetime, delay: timedelta = timedelta()) -> None:
+           requester_id: int | None = None, now: datetime, delay: timedelta = timedelta(),
+           attempts: int = len(RETRY_DELAYS) + 1) -> None:
     """Queue ``kind(*args)`` in the caller's unit of work; it can run once that commits.
 
     With ``key``, a job already waiting under that key stands for this one (coalescing): nothing is
     added. The insert never waits on a running job, and only on another waiting one while the
-    transaction that queued it is still open.
+    transaction that queued it is still open. ``attempts=1`` is for a job that undoes its own work when
+    it fails (a retry would find nothing to do); a job whose runner died is still run again.
     """
     values = {"public_id": ids.new_id(), "kind": kind, "args": list(args), "dedup_key": key,
               "target": target, "requester_id": requester_id, "state": JobState.QUEUED, "attempts": 0,
-              "max_attempts": len(RETRY_DELAYS) + 1, "progress_done": 0, "created_at": now,
+              "max_attempts": attempts, "progress_done": 0, "created_at": now,
               "run_after": now + delay}
     if key is None:
         db.execute(insert(Job).values(values))

@@ -8,11 +8,12 @@ the HIT can still cost after any change (approve, reject, expire, extend, change
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -133,6 +134,40 @@ def sync_hold(db: Session, hit: HIT, *, now: datetime) -> None:
     elif difference < 0:
         available = account(db, hit.marketplace, owner, AVAILABLE)
         post(db, hit.marketplace, "release", [(on_hold, difference), (available, -difference)], now=now, hit=hit)
+
+
+def check_available(db: Session, marketplace: Marketplace, requester_id: int, amount: int, what: str) -> None:
+    """InsufficientFundsError unless the available balance covers ``amount``; nothing is held."""
+    _debit_available(db, marketplace, requester_id, amount, what)
+
+
+def hold_new_hits(db: Session, marketplace: Marketplace, requester_id: int, holds: Sequence[tuple[int, int]], *,
+                  now: datetime, what: str) -> None:
+    """Hold the cost of many HITs just inserted, ``holds`` being (HIT id, amount) pairs: what one
+    ``sync_hold`` per HIT would hold, written as one transaction (a balance check, one entry per HIT).
+    Raises InsufficientFundsError."""
+    total = sum(amount for _, amount in holds)
+    if not total:
+        return
+    available = _debit_available(db, marketplace, requester_id, total, what)
+    on_hold = account(db, marketplace, f"requester:{requester_id}", ON_HOLD)
+    txn = LedgerTransaction(marketplace=marketplace, kind="reserve", memo=what, created_at=now)
+    db.add(txn)
+    db.flush()
+    db.execute(insert(LedgerEntry), [
+        {"transaction_id": txn.id, "account_id": available.id, "amount_micros": -total},
+        *({"transaction_id": txn.id, "account_id": on_hold.id, "amount_micros": amount, "hit_id": hit_id}
+          for hit_id, amount in holds if amount)])
+
+
+def forget_holds(db: Session, hit_ids: Select[tuple[int]]) -> None:
+    """Delete the transactions that held the cost of these HITs, which are being deleted unpublished
+    (a batch whose build failed): as a rollback would, so no trace of HITs that never existed for
+    anyone remains. Only for HITs written by ``hold_new_hits`` and never touched since."""
+    txns = select(LedgerEntry.transaction_id).where(LedgerEntry.hit_id.in_(hit_ids)).distinct()
+    txn_ids = list(db.scalars(txns))
+    db.execute(delete(LedgerEntry).where(LedgerEntry.transaction_id.in_(txn_ids)))
+    db.execute(delete(LedgerTransaction).where(LedgerTransaction.id.in_(txn_ids)))
 
 
 def pay_assignment(db: Session, hit: HIT, assignment: Assignment, *, now: datetime) -> None:

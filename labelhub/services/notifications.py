@@ -7,10 +7,14 @@ notification. A job sends each row after the commit; a failed send is retried wi
 periodic sweep (which also finds rows whose job was lost) until MAX_ATTEMPTS, then recorded as Failed.
 Delivery is at least once: receivers de-duplicate on EventDocId, which never changes across retries.
 
-Wire format (mturk_api.md §5.2). The destination is an http:// or https:// URL given with Transport SNS:
-LabelHub acts as the SNS topic and POSTs what SNS posts to an HTTP subscriber, so SNS listeners such as
-Dallinger's work unchanged. The JSON body is ``{"Type": "Notification", "MessageId": <EventDocId>,
-"TopicArn": <Destination>, "Timestamp": ..., "Message": <MTurk's message as a JSON string>}``, where the
+Wire format (mturk_api.md §5.2). The destination, given with Transport SNS, is either an http:// or
+https:// URL, for which LabelHub acts as the SNS topic, or the ARN of one of the requester's topics made
+through LabelHub's SNS-compatible endpoint (labelhub.services.sns_topics): each event then becomes one
+delivery to every confirmed subscriber of the topic, and a new subscriber first gets a
+SubscriptionConfirmation (``Token``, ``TopicArn``, ``SubscribeURL``) through this same outbox. Either way
+LabelHub POSTs what SNS posts to an HTTP subscriber, so SNS listeners such as Dallinger's work unchanged.
+The JSON body is ``{"Type": "Notification", "MessageId": <EventDocId>, "TopicArn": <the topic's ARN, or
+the URL>, "Timestamp": ..., "Message": <MTurk's message as a JSON string>}``, where the
 message is ``{"Events": [{"EventType", "EventTimestamp", "HITTypeId", "HITId", "AssignmentId"?}],
 "EventDocId", "SourceAccount", "CustomerId", "EventDocVersion"}``. These PascalCase names are the wire
 format the service itself sends; no adapter stands between the outbox and the receiver.
@@ -49,11 +53,15 @@ from labelhub.models import (
     HIT,
     DeliveryStatus,
     Event,
+    Marketplace,
     NotificationDelivery,
     NotificationSetting,
     Requester,
+    SnsSubscription,
+    SnsTopic,
     WebhookSecret,
 )
+from labelhub.models.sns import TopicArn
 from labelhub.runtime import Runtime
 from labelhub.services import hits, job_queue
 from labelhub.services.actors import Actor, require_requester
@@ -75,6 +83,8 @@ SEND_TIMEOUT_SECONDS = 5
 SIGNATURE_HEADER = "X-LabelHub-Signature"
 DELIVERY_JOB = "labelhub.jobs.deliver_notification"
 SWEEP_BATCH = 500
+SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
+SNS_API_VERSION = "2010-03-31"
 TEST_IDS = {"HITTypeId": "TESTHITTYPE" + "0" * 19, "HITId": "TESTHIT" + "0" * 23,
             "AssignmentId": "TESTASSIGNMENT" + "0" * 16}
 
@@ -104,21 +114,35 @@ class NotificationSpec:
 
 
 def _check_destination(problems: dict[str, str], transport: str, destination: str) -> None:
-    native = "LabelHub delivers notifications as HTTP(S) webhooks: give Transport SNS and an http:// or " \
-             "https:// URL as Destination, and LabelHub POSTs SNS-style messages there"
+    native = "LabelHub delivers notifications as HTTP(S) webhooks: give Transport SNS and, as Destination, " \
+             "an http:// or https:// URL or the ARN of a topic made through LabelHub's SNS endpoint " \
+             "(/mturk/sns), and LabelHub POSTs SNS-style messages there"
     if transport == "SQS":
         problems["transport"] = f"SQS queues are not supported. {native}"
     elif transport == "Email":
         problems["transport"] = f"Email notifications are deprecated by MTurk and not supported. {native}"
     elif transport != "SNS":
         problems["transport"] = f"must be one of {', '.join(TRANSPORTS)}"
-    elif destination.startswith("arn:"):
-        problems["destination"] = f"Amazon SNS topics ({destination}) are not supported. {native}"
-    elif len(destination) > MAX_DESTINATION_LENGTH or not _is_http_url(destination):
-        problems["destination"] = f"must be an http:// or https:// URL of at most {MAX_DESTINATION_LENGTH} " \
-                                  "characters, without a user name or password"
-    elif _host(destination) is None:
-        problems["destination"] = BAD_HOST
+    elif is_topic(destination):
+        if TopicArn.parse(destination) is None:
+            problems["destination"] = f"{destination} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME). " \
+                                      f"{native}"
+    else:
+        problem = webhook_url_problem(destination)
+        if problem is not None:
+            problems["destination"] = problem
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a webhook destination (its shape only), or None."""
+    if len(url) > MAX_DESTINATION_LENGTH or not _is_http_url(url):
+        return f"must be an http:// or https:// URL of at most {MAX_DESTINATION_LENGTH} characters, without a " \
+               "user name or password"
+    return BAD_HOST if _host(url) is None else None
+
+
+def is_topic(destination: str) -> bool:
+    return destination.startswith("arn:")
 
 
 def _is_http_url(url: str) -> bool:
@@ -166,12 +190,13 @@ def update_settings(rt: Runtime, actor: Actor, hit_type_id: str, *, spec: Notifi
     alone switch the existing one on or off. A new specification is active unless ``active`` is False.
 
     Raises NotFoundError/PermissionDeniedError for a HIT type that is not the requester's, and
-    InvalidInputError when neither is given or there is no specification to switch.
+    InvalidInputError when neither is given, there is no specification to switch, or the destination is
+    a topic ARN that is not one of the requester's topics.
     """
     require_requester(actor)
     if spec is None and active is None:
         raise InvalidInputError({"notification": "give a notification specification, active, or both"})
-    if spec is not None:
+    if spec is not None and not is_topic(spec.destination):
         check_public_destination(spec.destination,
                                  allow_private=rt.settings.notifications.allow_private_destinations)
     for attempt in range(2):
@@ -187,6 +212,8 @@ def update_settings(rt: Runtime, actor: Actor, hit_type_id: str, *, spec: Notifi
 def _store_settings(db: Session, actor: Actor, hit_type_id: str, spec: NotificationSpec | None,
                     active: bool | None, *, now: datetime) -> NotificationSetting:
     hit_type = hits.owned_hit_type(db, actor, hit_type_id)
+    if spec is not None and is_topic(spec.destination):
+        _own_topic(db, actor, spec.destination)
     setting = db.scalars(select(NotificationSetting).where(NotificationSetting.hit_type_id == hit_type.id)
                          .with_for_update()).one_or_none()
     if setting is None:
@@ -204,30 +231,67 @@ def _store_settings(db: Session, actor: Actor, hit_type_id: str, spec: Notificat
     return setting
 
 
-def send_test_event(rt: Runtime, actor: Actor, spec: NotificationSpec, event_type: str) -> None:
-    """Deliver one test event to ``spec``'s destination now, whatever its event types say.
+def _own_topic(db: Session, actor: Actor, arn: str) -> SnsTopic:
+    """The requester's topic with this ARN; InvalidInputError naming the destination otherwise."""
+    parsed = TopicArn.parse(arn)
+    if parsed is None or parsed.account != actor.public_id:
+        raise InvalidInputError({"destination": f"{arn} is not one of your SNS topics"}, entity="notification")
+    topic = db.scalars(select(SnsTopic).where(SnsTopic.arn == arn, SnsTopic.requester_id == actor.id)).one_or_none()
+    if topic is None:
+        raise InvalidInputError({"destination": f"Topic {arn} does not exist"}, entity="notification")
+    return topic
 
-    Raises InvalidInputError for an unknown event type, or naming the destination when it does not
-    accept the event (unreachable, or an answer other than 2xx).
+
+@dataclass(frozen=True)
+class _Target:
+    """Where one delivery goes: a URL destination, or one confirmed subscriber of a topic."""
+
+    url: str
+    topic_arn: str | None = None
+    subscription_arn: str | None = None
+
+
+def _targets(db: Session, destination: str, requester_id: int) -> list[_Target]:
+    if not is_topic(destination):
+        return [_Target(destination)]
+    confirmed = db.scalars(select(SnsSubscription).join(SnsTopic, SnsTopic.id == SnsSubscription.topic_id).where(
+        SnsTopic.arn == destination, SnsTopic.requester_id == requester_id,
+        SnsSubscription.confirmed_at.is_not(None)).order_by(SnsSubscription.id))
+    return [_Target(s.endpoint, destination, s.arn) for s in confirmed]
+
+
+def send_test_event(rt: Runtime, actor: Actor, spec: NotificationSpec, event_type: str) -> None:
+    """Deliver one test event to ``spec``'s destination now (every confirmed subscriber of a topic),
+    whatever its event types say.
+
+    Raises InvalidInputError for an unknown event type, a topic that is not the requester's, or naming
+    the destination when it does not accept the event (unreachable, or an answer other than 2xx).
     """
     require_requester(actor)
     if event_type not in TEST_EVENT_TYPES:
         raise InvalidInputError({"event_type": f"must be one of {', '.join(TEST_EVENT_TYPES)}"})
-    check_public_destination(spec.destination, allow_private=rt.settings.notifications.allow_private_destinations)
+    allow_private = rt.settings.notifications.allow_private_destinations
+    if not is_topic(spec.destination):
+        check_public_destination(spec.destination, allow_private=allow_private)
     now = rt.clock()
     with rt.sessions.begin() as db:
+        if is_topic(spec.destination):
+            _own_topic(db, actor, spec.destination)
+        targets = _targets(db, spec.destination, actor.id)
         secret = _secret(db, actor.id, now=now)
     event = {"EventType": event_type, "EventTimestamp": _iso(now)}
     if event_type != "Ping":
         event |= {name: value for name, value in TEST_IDS.items()
                   if name != "AssignmentId" or event_type.startswith("Assignment")}
-    doc_id = secrets.token_hex(20)
-    body = _body(doc_id, spec.destination, spec.version, actor.public_id, event, now)
-    error = _post(spec.destination, body, secret, message_id=doc_id, attempt=1,
-                  allow_private=rt.settings.notifications.allow_private_destinations)
-    if error is not None:
-        raise InvalidInputError({"destination": f"{spec.destination} did not accept the test event: {error}"},
-                                entity="notification")
+    for target in targets:
+        doc_id = secrets.token_hex(20)
+        body = _notification(doc_id, target.topic_arn or target.url, spec.version, actor.public_id, event, now)
+        error = _post(target.url, body, secret, _SnsHeaders("Notification", doc_id, target.topic_arn,
+                                                            target.subscription_arn),
+                      attempt=1, allow_private=allow_private)
+        if error is not None:
+            raise InvalidInputError({"destination": f"{target.url} did not accept the test event: {error}"},
+                                    entity="notification")
 
 
 def webhook_secret(rt: Runtime, actor: Actor) -> str:
@@ -264,8 +328,8 @@ def _secret(db: Session, requester_id: int, *, now: datetime) -> str:
 
 
 def queue_event(db: Session, event: Event, hit: HIT) -> None:
-    """Reaction: if the HIT's type has active settings asking for this event, add its delivery and the
-    job that sends it."""
+    """Reaction: if the HIT's type has active settings asking for this event, add its deliveries (one,
+    or one per confirmed subscriber of a topic) and the jobs that send them."""
     action, entity_id, now = event.action, event.entity_id, event.at
     if action not in EVENT_TYPES:
         return
@@ -275,13 +339,31 @@ def queue_event(db: Session, event: Event, hit: HIT) -> None:
         return
     message = {"type": action, "at": _iso(now), "hit_type_id": hit.hit_type.public_id, "hit_id": hit.public_id,
                "assignment_id": entity_id if action.startswith("Assignment") else None}
+    for target in _targets(db, setting.destination, hit.requester_id):
+        topic = {"topic_arn": target.topic_arn, "subscription_arn": target.subscription_arn} \
+            if target.topic_arn else {}
+        _add_delivery(db, hit.requester_id, hit.marketplace, target.url, setting.version, message | topic,
+                      hit_type_id=hit.hit_type_id, job_target=f"hit:{hit.public_id}", now=now)
+
+
+def queue_subscription_confirmation(db: Session, subscription: SnsSubscription, marketplace: Marketplace, *,
+                                    subscribe_url: str, now: datetime) -> None:
+    """Send a new subscriber of a topic its SubscriptionConfirmation through the outbox, as SNS does."""
+    topic = subscription.topic
+    event = {"type": SUBSCRIPTION_CONFIRMATION, "at": _iso(now), "topic_arn": topic.arn,
+             "subscription_arn": subscription.arn, "token": subscription.token, "subscribe_url": subscribe_url}
+    _add_delivery(db, topic.requester_id, marketplace, subscription.endpoint, SNS_API_VERSION, event,
+                  hit_type_id=None, job_target=f"sns:{subscription.arn.rsplit(':', 1)[1]}", now=now)
+
+
+def _add_delivery(db: Session, requester_id: int, marketplace: Marketplace, destination: str, version: str,
+                  event: dict[str, Any], *, hit_type_id: int | None, job_target: str, now: datetime) -> None:
     doc_id = secrets.token_hex(20)
     db.add(NotificationDelivery(
-        event_doc_id=doc_id, requester_id=hit.requester_id, marketplace=hit.marketplace,
-        hit_type_id=hit.hit_type_id, destination=setting.destination, version=setting.version, event=message,
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now))
-    job_queue.submit(db, DELIVERY_JOB, doc_id, target=f"hit:{hit.public_id}", requester_id=hit.requester_id,
-                     now=now)
+        event_doc_id=doc_id, requester_id=requester_id, marketplace=marketplace, hit_type_id=hit_type_id,
+        destination=destination, version=version, event=event, status=DeliveryStatus.PENDING, attempts=0,
+        next_attempt_at=now, created_at=now))
+    job_queue.submit(db, DELIVERY_JOB, doc_id, target=job_target, requester_id=requester_id, now=now)
 
 
 def deliver(rt: Runtime, event_doc_id: str) -> DeliveryStatus | None:
@@ -292,8 +374,8 @@ def deliver(rt: Runtime, event_doc_id: str) -> DeliveryStatus | None:
         claimed = _claim(db, event_doc_id, now=rt.clock())
     if claimed is None:
         return None
-    error = _post(claimed.destination, claimed.body, claimed.secret, message_id=event_doc_id,
-                  attempt=claimed.attempt, allow_private=rt.settings.notifications.allow_private_destinations)
+    error = _post(claimed.destination, claimed.body, claimed.secret, claimed.headers, attempt=claimed.attempt,
+                  allow_private=rt.settings.notifications.allow_private_destinations)
     with rt.sessions.begin() as db:
         delivery = _locked_delivery(db, event_doc_id)
         assert delivery is not None  # deliveries are never deleted
@@ -302,9 +384,21 @@ def deliver(rt: Runtime, event_doc_id: str) -> DeliveryStatus | None:
 
 
 @dataclass(frozen=True)
+class _SnsHeaders:
+    """What SNS tells an HTTP subscriber in headers: the message's type and id, its topic, and for a
+    topic's subscriber the subscription."""
+
+    message_type: str
+    message_id: str
+    topic_arn: str | None = None
+    subscription_arn: str | None = None
+
+
+@dataclass(frozen=True)
 class _Claimed:
     destination: str
     body: bytes
+    headers: _SnsHeaders
     secret: str
     attempt: int
 
@@ -321,10 +415,15 @@ def _claim(db: Session, event_doc_id: str, *, now: datetime) -> _Claimed | None:
     delivery.attempts += 1
     delivery.last_attempt_at, delivery.next_attempt_at = now, now + LEASE
     requester = db.get_one(Requester, delivery.requester_id)
-    event = _wire_event(delivery.event)
-    body = _body(delivery.event_doc_id, delivery.destination, delivery.version, requester.public_id, event,
-                 delivery.created_at)
-    return _Claimed(delivery.destination, body, _secret(db, requester.id, now=now), delivery.attempts)
+    event, doc_id = delivery.event, delivery.event_doc_id
+    if event["type"] == SUBSCRIPTION_CONFIRMATION:
+        message_type, body = SUBSCRIPTION_CONFIRMATION, _confirmation(doc_id, event)
+    else:
+        message_type = "Notification"
+        body = _notification(doc_id, event.get("topic_arn") or delivery.destination, delivery.version,
+                             requester.public_id, _wire_event(event), delivery.created_at)
+    headers = _SnsHeaders(message_type, doc_id, event.get("topic_arn"), event.get("subscription_arn"))
+    return _Claimed(delivery.destination, body, headers, _secret(db, requester.id, now=now), delivery.attempts)
 
 
 def _record_outcome(delivery: NotificationDelivery, error: str | None, *, now: datetime) -> None:
@@ -373,12 +472,21 @@ def _wire_event(event: dict) -> dict[str, str]:
     return out
 
 
-def _body(doc_id: str, destination: str, version: str, customer_id: str, event: dict[str, str],
-          at: datetime) -> bytes:
+def _notification(doc_id: str, topic_arn: str, version: str, customer_id: str, event: dict[str, str],
+                  at: datetime) -> bytes:
     message = {"Events": [event], "EventDocId": doc_id, "SourceAccount": customer_id,
                "CustomerId": customer_id, "EventDocVersion": version}
-    envelope = {"Type": "Notification", "MessageId": doc_id, "TopicArn": destination, "Timestamp": _iso(at),
+    envelope = {"Type": "Notification", "MessageId": doc_id, "TopicArn": topic_arn, "Timestamp": _iso(at),
                 "Message": json.dumps(message, separators=(",", ":"))}
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+def _confirmation(doc_id: str, event: dict[str, str]) -> bytes:
+    topic_arn = event["topic_arn"]
+    envelope = {"Type": SUBSCRIPTION_CONFIRMATION, "MessageId": doc_id, "Token": event["token"],
+                "TopicArn": topic_arn, "Timestamp": event["at"], "SubscribeURL": event["subscribe_url"],
+                "Message": f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the "
+                           "subscription, visit the SubscribeURL included in this message."}
     return json.dumps(envelope, separators=(",", ":")).encode()
 
 
@@ -528,8 +636,7 @@ def _checked_target(url: str, *, allow_private: bool) -> tuple[str, list[_Addres
     return host, addresses
 
 
-def _post(url: str, body: bytes, secret: str, *, message_id: str, attempt: int,
-          allow_private: bool) -> str | None:
+def _post(url: str, body: bytes, secret: str, sns: _SnsHeaders, *, attempt: int, allow_private: bool) -> str | None:
     """POST ``body`` to ``url`` directly (no proxy, no redirects, short timeout); None on a 2xx answer,
     otherwise what went wrong. The host is resolved once, here: non-public addresses are refused (unless
     allowed) and the connection goes to exactly the addresses checked, so a DNS change cannot redirect it.
@@ -541,9 +648,10 @@ def _post(url: str, body: bytes, secret: str, *, message_id: str, attempt: int,
     wire_url = _wire_url(url, host)
     request = urllib.request.Request(wire_url, data=body, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8", "User-Agent": "LabelHub-Notifications/1.0",
-        "x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": message_id,
-        "x-amz-sns-topic-arn": wire_url, SIGNATURE_HEADER: sign(secret, body),
-        "X-LabelHub-Delivery-Attempt": str(attempt)})
+        "x-amz-sns-message-type": sns.message_type, "x-amz-sns-message-id": sns.message_id,
+        "x-amz-sns-topic-arn": sns.topic_arn or wire_url, SIGNATURE_HEADER: sign(secret, body),
+        "X-LabelHub-Delivery-Attempt": str(attempt),
+        **({"x-amz-sns-subscription-arn": sns.subscription_arn} if sns.subscription_arn else {})})
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects,
                                          _PinnedHTTPHandler(addresses), _PinnedHTTPSHandler(addresses))
     try:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from labelhub import ids
-from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError
 from labelhub.models import HIT, Assignment, AssignmentStatus, Bonus, HITType, Marketplace, Requester, Worker
 from labelhub.money import MAX_AMOUNT_MICROS, format_amount
 from labelhub.runtime import Runtime
@@ -55,11 +55,8 @@ def send_bonus(rt: Runtime, actor: Actor, cmd: SendBonus) -> Created[Bonus]:
             return Created(db.scalars(select(Bonus).where(Bonus.public_id == earlier)).one(), replayed=True)
         assignment = db.scalars(select(Assignment).join(HIT).where(
             Assignment.public_id == cmd.assignment_id, HIT.marketplace == actor.marketplace)).one_or_none()
-        if assignment is None:
+        if assignment is None or assignment.hit.requester_id != actor.id:  # another's: no hint it exists
             raise NotFoundError(f"Assignment {cmd.assignment_id} does not exist.", entity="assignment")
-        if assignment.hit.requester_id != actor.id:
-            raise PermissionDeniedError(f"Assignment {cmd.assignment_id} is not for one of your HITs",
-                                        entity="assignment")
         worker = db.get_one(Worker, assignment.worker_id)
         if worker.public_id != cmd.worker_id:
             raise InvalidInputError({"worker_id": f"worker {cmd.worker_id} did not do assignment "

@@ -32,7 +32,13 @@ from labelhub.models import (
 from labelhub.runtime import Runtime
 from labelhub.services import eligibility
 from labelhub.services.actors import Actor, require_requester, require_worker
-from labelhub.services.commands import AnswerKey, QualificationTypeSpec, QualificationTypeUpdate
+from labelhub.services.commands import (
+    MAX_REASON_LENGTH,
+    AnswerKey,
+    QualificationTypeSpec,
+    QualificationTypeUpdate,
+    check_text,
+)
 from labelhub.services.common import (
     Page,
     check_page_size,
@@ -260,9 +266,17 @@ def grant(rt: Runtime, actor: Actor, public_id: str, worker_public_id: str, valu
         return _grant(db, actor, qtype, worker.id, value, now=now, worker_public_id=worker.public_id)
 
 
+def _check_reason(reason: str | None) -> None:
+    problems: dict[str, str] = {}
+    check_text(problems, "reason", reason, max_len=MAX_REASON_LENGTH, required=False)
+    if problems:
+        raise InvalidInputError(problems)
+
+
 def revoke(rt: Runtime, actor: Actor, public_id: str, worker_public_id: str, reason: str | None = None) -> None:
     """Revoke a worker's qualification; the record stays, with status Revoked and the reason."""
     require_requester(actor)
+    _check_reason(reason)
     now = rt.clock()
     with rt.sessions.begin() as db:
         qtype = _type(db, actor, public_id, owned=True)
@@ -383,12 +397,9 @@ def _pending_request(db: Session, actor: Actor, request_public_id: str) -> Quali
     req = db.scalars(select(QualificationRequest).join(QualificationType).where(
         QualificationRequest.public_id == request_public_id,
         QualificationType.marketplace == actor.marketplace)).one_or_none()
-    if req is None:
+    if req is None or req.qualification_type.requester_id != actor.id:  # another's: no hint it exists
         raise NotFoundError(f"QualificationRequest {request_public_id} does not exist.",
                             entity="qualification_request")
-    if req.qualification_type.requester_id != actor.id:
-        raise PermissionDeniedError("This qualification request is for another requester's type",
-                                    entity="qualification_request")
     if req.status is not RequestStatus.PENDING:
         raise InvalidStateError(f"This request was already {req.status.value.lower()}",
                                 entity="qualification_request")
@@ -410,6 +421,7 @@ def accept_request(rt: Runtime, actor: Actor, request_public_id: str, value: int
 def reject_request(rt: Runtime, actor: Actor, request_public_id: str,
                    reason: str | None = None) -> QualificationRequest:
     require_requester(actor)
+    _check_reason(reason)
     now = rt.clock()
     with rt.sessions.begin() as db:
         req = _pending_request(db, actor, request_public_id)

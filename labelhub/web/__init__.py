@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, send_from_directory
 from jinja2 import ChoiceLoader, PackageLoader
 from werkzeug.exceptions import HTTPException
 
+from labelhub.db import DatabaseBusyError
 from labelhub.money import format_amount
 from labelhub.web import account, auth, errors, images, pages, security, tasks, worker
 
@@ -52,4 +53,5 @@ def register(app: Flask) -> None:
     # Registered for the HTTPException class (not per code): a blueprint's own handlers, or code-specific
     # ones of another adapter, take precedence over these pages.
     app.register_error_handler(HTTPException, errors.http_error)
+    app.register_error_handler(DatabaseBusyError, errors.busy_page)
     app.after_request(security.secure_headers)

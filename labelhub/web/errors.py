@@ -3,20 +3,21 @@ wrong in words a worker can act on, and where to go next."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from labelhub.db import DatabaseBusyError
 from labelhub.errors import (
     DomainError,
     InvalidInputError,
 )
-from labelhub.http_status import status_of
+from labelhub.http_status import BUSY_MESSAGE, BUSY_STATUS, busy_headers, status_of
 
 # Paths whose clients expect JSON (REST) or the AWS JSON protocol (MTurk), never an HTML page.
 MACHINE_PREFIXES = ("/api/", "/mturk/production", "/mturk/sandbox")
 
 TITLES = {400: "Bad request", 401: "Not signed in", 402: "Not enough funds", 403: "Forbidden",
-          404: "Not found", 409: "Not possible right now", 429: "Too many requests"}
+          404: "Not found", 409: "Not possible right now", 429: "Too many requests", 503: "Busy"}
 
 MESSAGES = {
     403: "You are not allowed to see this page.",
@@ -35,6 +36,14 @@ def http_error(exc: HTTPException):
         return exc
     status = exc.code or 500
     return page(status, exc.name, MESSAGES.get(status) or exc.description or exc.name)
+
+
+def busy_page(exc: DatabaseBusyError):
+    """The database stayed locked for longer than a request waits (another account's large batch,
+    say): 503 with Retry-After, on every page of the app (the REST and MTurk APIs answer their own way)."""
+    current_app.logger.warning("Database busy on %s %s: %s", request.method, request.path, exc.orig)
+    body, status = page(BUSY_STATUS, TITLES[BUSY_STATUS], BUSY_MESSAGE)
+    return body, status, busy_headers()
 
 
 def domain_error(exc: DomainError):

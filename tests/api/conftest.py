@@ -18,6 +18,7 @@ from labelhub.services import assignments
 from tests.factories import Factory, RequesterHandle, WorkerHandle
 
 PREFIX = "/api/v1"
+SUMMARY = pytest.StashKey[list[str]]()  # lines for the end of the run (cases run by Schemathesis)
 DOC_URI = "urn:labelhub:openapi"
 _RULE_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -138,3 +139,8 @@ def submitted(runtime: Any, accepted: Work, worker: WorkerHandle) -> Work:
 
 def assignment_of(runtime: Any, worker: WorkerHandle, assignment_id: str) -> Assignment:
     return assignments.get_assignment(runtime, worker.actor, assignment_id)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    for line in config.stash.get(SUMMARY, []):
+        terminalreporter.write_line(line)

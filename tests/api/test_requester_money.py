@@ -41,8 +41,8 @@ def test_send_bonus_replayed_token_pays_once(api, runtime, submitted, requester,
 
 
 @pytest.mark.parametrize(("change", "fields"), [
-    ({"amount": "-1.00"}, {"amount": "must be an amount such as 0.50 (at most two decimals)"}),
-    ({"amount": "1.234"}, {"amount": "must be an amount such as 0.50 (at most two decimals)"}),
+    ({"amount": "-1.00"}, {"amount": "must be a positive amount such as 0.50 (at most two decimals)"}),
+    ({"amount": "1.234"}, {"amount": "must be a positive amount such as 0.50 (at most two decimals)"}),
     ({"reason": ""}, {"reason": "is required"}),
     ({"worker_id": 7}, {"worker_id": "must be a string"}),
 ])
@@ -75,10 +75,10 @@ def test_send_bonus_to_a_worker_who_did_not_do_the_assignment_is_400(api, runtim
     assert payments.worker_earnings(runtime, other_worker.actor).approved_micros == 0
 
 
-def test_send_bonus_for_another_requesters_assignment_is_403_and_pays_nothing(api, runtime, submitted, worker,
+def test_send_bonus_for_another_requesters_assignment_is_404_and_pays_nothing(api, runtime, submitted, worker,
                                                                               other_requester):
     api.post("/requester/bonuses", token=token(other_requester), json=bonus_body(submitted, worker),
-             expect=403)
+             expect=404)
     assert available(runtime, other_requester) == parse_amount("100.00")
     assert payments.worker_earnings(runtime, worker.actor).approved_micros == 0
 

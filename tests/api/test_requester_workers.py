@@ -34,7 +34,7 @@ def test_block_worker_again_updates_the_reason(api, runtime, requester, worker):
 @pytest.mark.parametrize(("payload", "fields"), [
     ({}, {"reason": "is required"}),
     ({"reason": ["spam"]}, {"reason": "must be a string"}),
-    ({"reason": ""}, {"reason": "is required (at most 1,024 characters)"}),
+    ({"reason": ""}, {"reason": "is required"}),
 ])
 def test_block_worker_bad_input_is_400_and_blocks_nobody(api, runtime, requester, worker, payload, fields):
     body = api.put(f"/requester/blocks/{worker.actor.public_id}", token=token(requester), json=payload,
@@ -114,7 +114,7 @@ def test_notify_workers_writes_to_the_inbox_and_reports_failures(api, runtime, r
     ({"subject": "Hi", "message": "m"}, {"worker_ids": "is required"}),
     ({"subject": "Hi", "message": "m", "worker_ids": "A1"}, {"worker_ids": "must be an array"}),
     ({"subject": "Hi", "message": "m", "worker_ids": []},
-     {"worker_ids": "give between 1 and 100 worker ids"}),
+     {"worker_ids": "must have at least 1 item(s)"}),
     ({"subject": "", "message": "m", "worker_ids": ["A1"]}, {"subject": "is required"}),
 ])
 def test_notify_workers_bad_input_is_400_and_sends_nothing(api, runtime, requester, worker, submitted,

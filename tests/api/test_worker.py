@@ -1,5 +1,5 @@
 """The worker endpoints: each one's success, its bad input (400 naming the field), and another
-user's objects (refused, nothing changed)."""
+user's objects (answered as unknown ids, 404, nothing changed)."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ def test_submit_assignment_stores_answer_and_signals(api, runtime, accepted, wor
     ({"answer": "cat"}, {"answer": "must be a JSON object"}),
     ({"answer": {"label": "cat"}, "signals": [1]}, {"signals": "must be a JSON object or null"}),
     ({"answer": {"label": "cat"}, "signals": {"nested": {"a": 1}}},
-     {"signals": "values must be numbers, strings, booleans or null"}),
+     {"signals.nested": "must be a string or a number or true or false or null"}),
     ({"answer": {"label": "cow"}}, {"answer.label": "'cow' is not one of ['cat', 'dog']"}),
 ])
 def test_submit_assignment_bad_input_is_400_and_keeps_it_accepted(api, runtime, factory, requester, worker,
@@ -173,10 +173,12 @@ def test_submit_assignment_malformed_json_is_400(api, accepted, worker):
     assert "body" in body["error"]["fields"]
 
 
-def test_submit_another_workers_assignment_is_403_and_changes_nothing(api, runtime, accepted, worker,
+def test_submit_another_workers_assignment_is_404_and_changes_nothing(api, runtime, accepted, worker,
                                                                        other_worker):
-    api.post(f"/worker/assignments/{accepted.assignment_id}/submit", token=token(other_worker),
-             json={"answer": {"label": "dog"}}, expect=403)
+    body = api.post(f"/worker/assignments/{accepted.assignment_id}/submit", token=token(other_worker),
+                    json={"answer": {"label": "dog"}}, expect=404)
+    assert body["error"] == {"code": "not_found",
+                             "message": f"Assignment {accepted.assignment_id} does not exist."}
     found = assignment_of(runtime, worker, accepted.assignment_id)
     assert (found.status, found.answer) == (AssignmentStatus.ACCEPTED, None)
 
@@ -204,9 +206,12 @@ def test_return_assignment_bad_query_is_400(api, runtime, accepted, worker):
     assert assignment_of(runtime, worker, accepted.assignment_id).status is AssignmentStatus.ACCEPTED
 
 
-def test_return_another_workers_assignment_is_403_and_changes_nothing(api, runtime, accepted, worker,
+def test_return_another_workers_assignment_is_404_and_changes_nothing(api, runtime, accepted, worker,
                                                                        other_worker):
-    api.post(f"/worker/assignments/{accepted.assignment_id}/return", token=token(other_worker), expect=403)
+    body = api.post(f"/worker/assignments/{accepted.assignment_id}/return", token=token(other_worker),
+                    expect=404)
+    assert body["error"] == {"code": "not_found",
+                             "message": f"Assignment {accepted.assignment_id} does not exist."}
     assert assignment_of(runtime, worker, accepted.assignment_id).status is AssignmentStatus.ACCEPTED
 
 
@@ -248,8 +253,12 @@ def test_get_my_assignment_bad_query_is_400(api, submitted, worker):
     assert body["error"]["fields"] == {"x": "is not a known field"}
 
 
-def test_get_another_workers_assignment_is_403(api, submitted, other_worker):
-    api.get(f"/worker/assignments/{submitted.assignment_id}", token=token(other_worker), expect=403)
+def test_get_another_workers_assignment_is_404_like_an_unknown_one(api, submitted, other_worker):
+    theirs = api.get(f"/worker/assignments/{submitted.assignment_id}", token=token(other_worker), expect=404)
+    unknown = api.get("/worker/assignments/NOSUCHASSIGNMENT", token=token(other_worker), expect=404)
+    assert theirs["error"] == {"code": "not_found",
+                               "message": f"Assignment {submitted.assignment_id} does not exist."}
+    assert unknown["error"] == {"code": "not_found", "message": "Assignment NOSUCHASSIGNMENT does not exist."}
 
 
 # GET /worker/earnings -------------------------------------------------------------------------------------

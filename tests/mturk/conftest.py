@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -103,6 +104,13 @@ def fails(call: Callable[..., Any], **kwargs: Any) -> Failure:
     return failure(caught.value)
 
 
+def masked(failed: Failure, public_id: str) -> tuple[int, str, str | None, str]:
+    """A failure's status, codes and message with ``public_id`` and MTurk's trailing ``(<epoch ms>)``
+    masked, so the failures for two different ids can be compared."""
+    message = re.sub(r" \(\d+\)$", "", failed.message).replace(public_id, "<id>")
+    return failed.status, failed.code, failed.turk_code, message
+
+
 @pytest.fixture(scope="session")
 def boto_session() -> boto3.session.Session:
     return boto3.session.Session()
@@ -121,6 +129,21 @@ def connect(live_server: str, boto_session: boto3.session.Session):
             config=Config(retries={"total_max_attempts": 1}))
 
     return connect
+
+
+@pytest.fixture
+def connect_sns(live_server: str, boto_session: boto3.session.Session):
+    """connect_sns(requester) -> a boto3 sns client for that requester, on LabelHub's SNS endpoint."""
+
+    def connect_sns(requester: RequesterHandle, *, secret: str | None = None, access_key_id: str | None = None,
+                    region: str = "us-east-1"):
+        return boto_session.client(
+            "sns", endpoint_url=f"{live_server}/mturk/sns", region_name=region,
+            aws_access_key_id=access_key_id or requester.credentials.access_key_id,
+            aws_secret_access_key=secret or requester.credentials.secret_access_key,
+            config=Config(retries={"total_max_attempts": 1}))
+
+    return connect_sns
 
 
 @dataclass(frozen=True)

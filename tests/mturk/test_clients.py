@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from labelhub.models import Marketplace
+from labelhub.services import sweeps
 from tests.mturk.test_rendering import accept, fetch, fill_and_submit, post_form, query_of, task_frame
 
 SCHEMAS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
@@ -531,7 +532,8 @@ class MTurkServiceException(Exception):
 
 class DallingerCalls:
     """dallinger/mturk.py, MTurkService: its boto3 calls and the message checks it relies on. ``host``
-    is the one line the guide changes; HITs are created with do_subscribe=False (no SNS)."""
+    is the one line the guide changes; HITs are created with do_subscribe=False (test_dallinger_replay.py
+    replays the recruiter with its SNS topic)."""
 
     def __init__(self, base: str, key: str, secret: str) -> None:
         self.host = f"{base}/mturk/sandbox"
@@ -747,7 +749,8 @@ def test_dallinger_experiment_runs_unchanged(live_server, factory, dallinger):
     hit = dallinger_hit(dallinger, blocklist_type_id=qtype["id"])
     assignment_id, _ = do_external_task(live_server, player, hit["id"], "sandbox",
                                         [("hitId", hit["id"]), ("workerId", player.actor.public_id)])
-    with pytest.raises(MTurkServiceException) as approve_failure:  # auto-approved at submit (delay 0)
+    approved = dallinger.approve_assignment(assignment_id)  # on the AssignmentSubmitted notification
+    with pytest.raises(MTurkServiceException) as approve_again:
         dallinger.approve_assignment(assignment_id)
     bonus_paid = dallinger.grant_bonus(assignment_id, 0.5, "Good score")
     with pytest.raises(WorkerLacksQualification):
@@ -765,8 +768,9 @@ def test_dallinger_experiment_runs_unchanged(live_server, factory, dallinger):
         ("Assignable", "NotReviewed", "exp-7f3a")
     assert (hit["keywords"], hit["reward"]) == (["game", "science"], 1.5)
     assert hit["qualification_type_ids"] == [PERCENT_APPROVED, LOCALE, qtype["id"]]
-    assert "This operation can be called with a status of: Submitted" in str(approve_failure.value)
-    assert "'status': 'Approved'" in str(approve_failure.value)
+    assert approved  # AutoApprovalDelayInSeconds=0 leaves the approval to the sweep, after Dallinger's own
+    assert "This operation can be called with a status of: Submitted" in str(approve_again.value)
+    assert "'status': 'Approved'" in str(approve_again.value)
     assert dallinger.get_assignment("3AAAAAAAAAAAAAAAAAAAAAAAAAAAAA") is None
     bonuses = dallinger.mturk.list_bonus_payments(AssignmentId=assignment_id)["BonusPayments"]
     assert bonus_paid and [b["BonusAmount"] for b in bonuses] == ["0.50"]
@@ -776,7 +780,7 @@ def test_dallinger_experiment_runs_unchanged(live_server, factory, dallinger):
     assert dallinger.dispose_qualification_type(qtype["id"])
 
 
-def test_dallinger_compensation_and_disable_run_unchanged(live_server, factory, dallinger):
+def test_dallinger_compensation_and_disable_run_unchanged(live_server, factory, dallinger, runtime):
     player, newcomer = (factory.worker(marketplace=Marketplace.SANDBOX) for _ in range(2))
     hit = dallinger_hit(dallinger)
     do_external_task(live_server, player, hit["id"], "sandbox", [("hitId", hit["id"])])
@@ -786,13 +790,15 @@ def test_dallinger_compensation_and_disable_run_unchanged(live_server, factory, 
     paid_assignment = accept(live_server, newcomer, compensation["id"])
     iframe, frame = task_frame(live_server, paid_assignment)
     compensated = fill_and_submit(iframe["src"], frame, {})
+    submitted = dallinger.mturk.get_assignment(AssignmentId=paid_assignment)["Assignment"]["AssignmentStatus"]
+    sweeps.auto_approve_due(runtime)  # the auto-approval sweep's next round (AutoApprovalDelayInSeconds=0)
     listed = {h["id"] for h in dallinger.get_hits(lambda h: (h["annotation"] or "").startswith("exp-7f3a"))}
     disabled = [dallinger.disable_hit(h) for h in (hit["id"], compensation["id"])]
     with pytest.raises(ClientError) as deleted_again:
         dallinger.mturk.delete_hit(HITId=hit["id"])
 
     assert frame.html.one("form")["action"] == f"{live_server}/mturk/externalSubmit"
-    assert compensated.status == 200
+    assert (compensated.status, submitted) == (200, "Submitted")
     answer = dallinger.mturk.get_assignment(AssignmentId=paid_assignment)["Assignment"]
     assert answer["AssignmentStatus"] == "Approved"
     assert answer_fields(answer["Answer"]) == {"some-input-required": "anything"}

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from labelhub.models import Marketplace
-from labelhub.services import assignments
+from labelhub.services import assignments, sweeps
 from tests.mturk.conftest import QUESTION_FORM, SCHEMAS, hit_params
 from tests.mturk.test_rendering import (
     accept,
@@ -225,11 +225,18 @@ def test_external_submit_after_the_deadline_or_a_return_is_refused(live_server, 
     assert still_open(runtime, late_worker, late)
 
 
-def test_external_submit_with_no_auto_approval_delay_is_approved_at_once(live_server, working):
+def test_external_submit_with_no_auto_approval_delay_is_approvable_then_auto_approved_by_the_sweep(
+        live_server, working, runtime):
     client, _, assignment_id = working(AutoApprovalDelayInSeconds=0)
+    second_client, _, unreviewed_id = working(AutoApprovalDelayInSeconds=0)
 
-    post_form(f"{live_server}/mturk/externalSubmit", [("assignmentId", assignment_id), ("done", "yes")])
+    for submitted in (assignment_id, unreviewed_id):
+        post_form(f"{live_server}/mturk/externalSubmit", [("assignmentId", submitted), ("done", "yes")])
     got = client.get_assignment(AssignmentId=assignment_id)["Assignment"]
+    client.approve_assignment(AssignmentId=assignment_id)  # what Dallinger does on AssignmentSubmitted
+    swept = sweeps.auto_approve_due(runtime)
+    auto = second_client.get_assignment(AssignmentId=unreviewed_id)["Assignment"]
 
-    assert got["AssignmentStatus"] == "Approved"
+    assert (got["AssignmentStatus"], got["AutoApprovalTime"]) == ("Submitted", got["SubmitTime"])
     assert answers_of(got["Answer"]) == [("done", "FreeText", ["yes"])]
+    assert swept == 1 and auto["AssignmentStatus"] == "Approved"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from labelhub.models import Marketplace
 from labelhub.services import assignments
-from tests.mturk.conftest import EXTERNAL_QUESTION, QUESTION_FORM, fails, hit_params, hit_type_params
+from tests.mturk.conftest import EXTERNAL_QUESTION, QUESTION_FORM, fails, hit_params, hit_type_params, masked
 
 LOCALE_REQUIREMENT = {"QualificationTypeId": "00000000000000000071", "Comparator": "In",
                       "LocaleValues": [{"Country": "US"}, {"Country": "CA", "Subdivision": "QC"}],
@@ -114,25 +114,31 @@ def test_create_hit_with_hit_type_takes_the_types_properties(factory, connect):
     assert hit["QualificationRequirements"] == []
 
 
-def test_create_hit_with_hit_type_of_another_requester_is_refused(factory, connect):
+def test_create_hit_with_hit_type_of_another_requester_fails_as_an_unknown_type_does(factory, connect):
     other_type = connect(factory.requester()).create_hit_type(**hit_type_params())["HITTypeId"]
     client = connect(factory.requester())
+    unknown_type = "3AAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
-    unknown = fails(client.create_hit_with_hit_type, HITTypeId="3AAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    unknown = fails(client.create_hit_with_hit_type, HITTypeId=unknown_type,
                     LifetimeInSeconds=600, Question=QUESTION_FORM)
     foreign = fails(client.create_hit_with_hit_type, HITTypeId=other_type, LifetimeInSeconds=600,
                     Question=QUESTION_FORM)
 
-    assert unknown.turk_code == "AWS.MechanicalTurk.HITTypeDoesNotExist"
-    assert foreign.turk_code == "AWS.MechanicalTurk.PermissionDenied"
+    assert masked(foreign, other_type) == masked(unknown, unknown_type) == (
+        400, "RequestError", "AWS.MechanicalTurk.HITTypeDoesNotExist", "HITType <id> does not exist")
+    assert client.list_hits()["NumResults"] == 0
 
 
-def test_get_hit_of_another_requester_is_refused(factory, connect):
+def test_get_hit_of_another_requester_fails_as_an_unknown_hit_does(factory, connect):
     hit_id = connect(factory.requester()).create_hit(**hit_params())["HIT"]["HITId"]
+    outsider = connect(factory.requester())
+    unknown_hit = "3" * 30
 
-    failed = fails(connect(factory.requester()).get_hit, HITId=hit_id)
+    foreign = fails(outsider.get_hit, HITId=hit_id)
+    unknown = fails(outsider.get_hit, HITId=unknown_hit)
 
-    assert failed.turk_code == "AWS.MechanicalTurk.PermissionDenied"
+    assert masked(foreign, hit_id) == masked(unknown, unknown_hit) == (
+        400, "RequestError", "AWS.MechanicalTurk.HITDoesNotExist", "Hit <id> does not exist.")
 
 
 def test_list_hits_pages_over_more_than_100_hits_without_repeating_a_token(factory, connect):
@@ -196,7 +202,7 @@ def test_update_expiration_in_the_past_expires_and_in_the_future_extends(factory
     assert (extended["HITStatus"], extended["Expiration"]) == ("Assignable", later)
 
 
-def test_update_expiration_of_a_deleted_hit_is_refused(factory, connect):
+def test_update_expiration_extending_a_deleted_hit_is_refused(factory, connect):
     client = connect(factory.requester())
     hit_id = client.create_hit(**hit_params())["HIT"]["HITId"]
     client.update_expiration_for_hit(HITId=hit_id, ExpireAt=datetime(2015, 1, 1, tzinfo=UTC))
@@ -205,6 +211,21 @@ def test_update_expiration_of_a_deleted_hit_is_refused(factory, connect):
     failed = fails(client.update_expiration_for_hit, HITId=hit_id, ExpireAt=datetime(2030, 1, 1))
 
     assert failed.turk_code == "AWS.MechanicalTurk.InvalidHITState"
+
+
+def test_expiring_a_deleted_hit_succeeds_so_dallingers_disable_reaches_its_already_deleted_branch(
+        factory, connect):
+    client = connect(factory.requester())
+    hit_id = client.create_hit(**hit_params())["HIT"]["HITId"]
+    client.update_expiration_for_hit(HITId=hit_id, ExpireAt=0)
+    client.delete_hit(HITId=hit_id)
+
+    expired_again = client.update_expiration_for_hit(HITId=hit_id, ExpireAt=0)  # Dallinger's expire_hit
+    deleted_again = fails(client.delete_hit, HITId=hit_id)
+
+    assert expired_again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert client.get_hit(HITId=hit_id)["HIT"]["HITStatus"] == "Disposed"
+    assert "currently in the state 'Disposed'" in deleted_again.message
 
 
 def test_update_hit_review_status_moves_between_reviewable_and_reviewing(factory, connect):

@@ -16,7 +16,7 @@ import pytest
 
 from labelhub.models import Marketplace
 from labelhub.services import assignments, notifications
-from tests.mturk.conftest import fails, hit_params, hit_type_params
+from tests.mturk.conftest import fails, hit_params, hit_type_params, masked
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,9 @@ def test_update_notification_settings_active_alone_switches_delivery_off_and_on(
     (spec("https://sqs.us-east-1.amazonaws.com/123456789012/q", Transport="SQS"), "Notification.Transport",
      "SQS queues are not supported"),
     (spec("arn:aws:sns:us-east-1:123456789012:topic"), "Notification.Destination",
-     "Amazon SNS topics (arn:aws:sns:us-east-1:123456789012:topic) are not supported"),
+     "arn:aws:sns:us-east-1:123456789012:topic is not one of your SNS topics"),
+    (spec("arn:aws:sqs:us-east-1:123456789012:queue"), "Notification.Destination",
+     "is not an SNS topic ARN"),
     (spec("someone@example.org", Transport="Email"), "Notification.Transport",
      "Email notifications are deprecated"),
     (spec("ftp://example.org/hook"), "Notification.Destination", "must be an http:// or https:// URL"),
@@ -170,7 +172,7 @@ def test_update_notification_settings_error_paths(factory, connect, raw_post):
     assert "Notification: give a notification specification, active, or both" in nothing.body["Message"]
     assert "Notification: is required" in no_spec_yet.message
     assert unknown.turk_code == "AWS.MechanicalTurk.HITTypeDoesNotExist"
-    assert foreign.turk_code == "AWS.MechanicalTurk.PermissionDenied"
+    assert masked(foreign, foreign_type) == masked(unknown, "3" * 30)
     assert "Notification.EventTypes[0]: 'HITEaten' is not one of" in bad_event.body["Message"]
 
 

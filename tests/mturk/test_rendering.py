@@ -30,7 +30,7 @@ from labelhub.services.commands import CreateHIT
 from tests.mturk.conftest import EXTERNAL_QUESTION, HTML_QUESTION, QUESTION_FORM, SCHEMAS, hit_params
 
 SANDBOX_ATTRIBUTE = "allow-scripts allow-forms allow-popups"
-CSP_SANDBOX = "sandbox allow-scripts allow-forms allow-popups"
+CSP_SANDBOX = "sandbox allow-scripts allow-forms allow-popups; frame-ancestors 'self'"
 PASSWORD = "correct-horse-1"  # tests.factories' worker password
 
 
@@ -619,6 +619,7 @@ def test_guide_page_explains_the_endpoints_tools_and_layouts(live_server):
     assert all(name in guide.html.text for name in ("psiTurk", "Mephisto", "Dallinger",
                                                     "AWS_ENDPOINT_URL_MTURK", "labelhub requester create",
                                                     "Known differences"))
+    assert f"AWS_ENDPOINT_URL_SNS={live_server}/mturk/sns" in guide.html.text
     assert all(layout_id in guide.body for layout_id in layouts.LAYOUTS)
     assert "script-src 'self'" in guide.headers["Content-Security-Policy"]
 

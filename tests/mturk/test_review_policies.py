@@ -7,7 +7,7 @@ import pytest
 
 from labelhub.models import Marketplace
 from labelhub.services import assignments
-from tests.mturk.conftest import fails, hit_params, hit_type_params
+from tests.mturk.conftest import fails, hit_params, hit_type_params, masked
 
 ANSWER_KEY = {"Key": "AnswerKey",
               "MapEntries": [{"Key": "colour", "Values": ["red"]}, {"Key": "size", "Values": ["L"]}]}
@@ -129,7 +129,7 @@ def test_list_review_policy_results_error_paths(factory, connect):
     too_many = fails(client.list_review_policy_results_for_hit, HITId=hit_id, MaxResults=101)
 
     assert unknown.turk_code == "AWS.MechanicalTurk.HITDoesNotExist"
-    assert foreign.turk_code == "AWS.MechanicalTurk.PermissionDenied"
+    assert masked(foreign, hit_id) == masked(unknown, "3" * 30)
     assert "NextToken: is not a cursor this server issued" in bad_token.message
     assert "PolicyLevels[0]: 'Worker' is not one of Assignment, HIT" in bad_level.message
     assert "MaxResults: must be between 1 and 100" in too_many.message

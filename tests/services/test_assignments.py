@@ -27,7 +27,7 @@ from labelhub.models import (
     Marketplace,
 )
 from labelhub.money import parse_amount
-from labelhub.services import assignments, hits, payments, qualifications, workers
+from labelhub.services import assignments, hits, payments, qualifications, sweeps, workers
 from labelhub.services.commands import Locale, QualificationTypeSpec, RequirementSpec
 from labelhub.services.eligibility import ADULT, LOCALE, MASTERS_ID, NUMBER_HITS_APPROVED, PERCENT_APPROVED
 
@@ -175,10 +175,10 @@ def test_return_submitted_assignment_is_invalid_state(runtime, worker, hit):
         assignments.return_assignment(runtime, worker.actor, done.public_id)
 
 
-def test_return_another_workers_assignment_is_permission_denied(runtime, factory, worker, hit):
+def test_return_another_workers_assignment_is_not_found(runtime, factory, worker, hit):
     taken = assignments.accept(runtime, worker.actor, hit.public_id)
 
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match=f"^Assignment {taken.public_id} does not exist.$"):
         assignments.return_assignment(runtime, factory.worker().actor, taken.public_id)
     assert status_of(runtime, worker, taken) is AssignmentStatus.ACCEPTED
 
@@ -225,11 +225,13 @@ def test_submit_twice_is_invalid_state(runtime, worker, hit):
     assert assignments.get_assignment(runtime, worker.actor, done.public_id).answer == {"label": "cat"}
 
 
-def test_submit_another_workers_assignment_is_permission_denied(runtime, factory, worker, hit):
+def test_submit_another_workers_assignment_is_not_found_and_stores_nothing(runtime, factory, worker, hit):
     taken = assignments.accept(runtime, worker.actor, hit.public_id)
 
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match=f"^Assignment {taken.public_id} does not exist.$"):
         assignments.submit(runtime, factory.worker().actor, taken.public_id, {"label": "cat"})
+    still = assignments.get_assignment(runtime, worker.actor, taken.public_id)
+    assert (still.status, still.answer) == (AssignmentStatus.ACCEPTED, None)
 
 
 def test_submit_by_a_requester_is_permission_denied(runtime, requester, worker, hit):
@@ -280,18 +282,40 @@ def test_submit_invalid_signals_is_invalid_input(runtime, worker, hit, signals):
     assert status_of(runtime, worker, taken) is AssignmentStatus.ACCEPTED
 
 
-def test_submit_with_zero_auto_approval_delay_approves_and_pays_at_once(runtime, factory, requester, worker):
-    instant = factory.hit(requester.actor, max_assignments=1,
-                          hit_type=factory.hit_type_spec(auto_approval_delay_seconds=0))
+@pytest.fixture
+def instant(factory, requester):
+    """A one-slot HIT whose type auto-approves with no delay (as Dallinger's HIT types do)."""
+    return factory.hit(requester.actor, max_assignments=1,
+                       hit_type=factory.hit_type_spec(auto_approval_delay_seconds=0))
+
+
+def test_submit_with_zero_auto_approval_delay_leaves_the_approval_to_the_requester_first(
+        runtime, requester, worker, instant):
     taken = assignments.accept(runtime, worker.actor, instant.public_id)
 
     done = assignments.submit(runtime, worker.actor, taken.public_id, {"label": "cat"})
+    approved = assignments.approve(runtime, requester.actor, taken.public_id)
 
-    assert done.status is AssignmentStatus.APPROVED
+    assert done.status is AssignmentStatus.SUBMITTED and done.auto_approval_at == done.submitted_at
+    assert approved.status is AssignmentStatus.APPROVED
     assert payments.worker_earnings(runtime, worker.actor).approved_micros == parse_amount("0.50")
     current = fresh_hit(runtime, requester, instant)
     assert (current.submitted_count, current.approved_count, current.status) == (0, 1, HITStatus.REVIEWABLE)
     assert payments.balance(runtime, requester.actor).on_hold_micros == 0
+
+
+def test_zero_auto_approval_delay_approves_and_pays_on_the_next_sweep(runtime, requester, worker, instant):
+    taken = assignments.accept(runtime, worker.actor, instant.public_id)
+    assignments.submit(runtime, worker.actor, taken.public_id, {"label": "cat"})
+
+    swept = sweeps.auto_approve_due(runtime)
+    with pytest.raises(InvalidStateError) as again:
+        assignments.approve(runtime, requester.actor, taken.public_id)
+
+    assert swept == 1
+    assert assignments.get_assignment(runtime, requester.actor, taken.public_id).status is AssignmentStatus.APPROVED
+    assert payments.worker_earnings(runtime, worker.actor).approved_micros == parse_amount("0.50")
+    assert again.value.context["allowed"] == "Submitted"  # as MTurk: approving twice is refused
 
 
 def test_submit_last_open_slot_makes_hit_reviewable(runtime, factory, requester):
@@ -340,10 +364,10 @@ def test_approve_twice_is_invalid_state_and_pays_once(runtime, requester, worker
 
 
 @pytest.mark.parametrize("decide", ["approve", "reject"])
-def test_decide_another_requesters_assignment_is_permission_denied(runtime, factory, worker, hit, decide):
+def test_decide_another_requesters_assignment_is_not_found(runtime, factory, worker, hit, decide):
     done = submitted(runtime, worker, hit)
 
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match=f"^Assignment {done.public_id} does not exist.$"):
         getattr(assignments, decide)(runtime, factory.requester().actor, done.public_id, feedback="mine?")
     assert status_of(runtime, worker, done) is AssignmentStatus.SUBMITTED
 
@@ -479,11 +503,11 @@ def test_get_assignment_requester_sees_it_only_once_submitted(runtime, requester
     assert assignments.get_assignment(runtime, requester.actor, taken.public_id).answer == {"label": "cat"}
 
 
-def test_get_assignment_of_someone_else_is_permission_denied(runtime, factory, worker, hit):
+def test_get_assignment_of_someone_else_is_not_found(runtime, factory, worker, hit):
     done = submitted(runtime, worker, hit)
 
     for outsider in (factory.worker().actor, factory.requester().actor):
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(NotFoundError, match=f"^Assignment {done.public_id} does not exist.$"):
             assignments.get_assignment(runtime, outsider, done.public_id)
 
 
@@ -533,8 +557,8 @@ def test_list_for_hit_bad_arguments_are_invalid_input(runtime, requester, hit, k
     assert set(caught.value.fields) == {field}
 
 
-def test_list_for_hit_of_another_requester_is_permission_denied(runtime, factory, hit):
-    with pytest.raises(PermissionDeniedError):
+def test_list_for_hit_of_another_requester_is_not_found(runtime, factory, hit):
+    with pytest.raises(NotFoundError, match=f"^Hit {hit.public_id} does not exist.$"):
         assignments.list_for_hit(runtime, factory.requester().actor, hit.public_id)
 
 

@@ -4,10 +4,10 @@ nothing, and progress counts."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from labelhub.errors import InsufficientFundsError, InvalidInputError, NotFoundError, PermissionDeniedError
-from labelhub.models import HIT, Batch, HITType, LedgerTransaction
+from labelhub.models import HIT, Batch, Event, HITType, LedgerTransaction
 from labelhub.money import parse_amount
 from labelhub.services import assignments, batches, hits, payments
 from labelhub.services.batches import CreateBatch
@@ -136,7 +136,7 @@ def test_batch_progress_counts_assignments_and_reviewable_hits(runtime, factory,
 def test_batch_progress_of_another_requester_or_unknown_batch_is_refused(runtime, factory):
     alice, bob = factory.requester(), factory.requester()
     batch = batches.create_batch(runtime, alice.actor, _cmd(factory, rows=_rows(1)))
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match="does not exist"):  # the same answer as an unknown id
         batches.batch_progress(runtime, bob.actor, batch.public_id)
     with pytest.raises(NotFoundError):
         batches.batch_progress(runtime, alice.sandbox(), batch.public_id)
@@ -161,3 +161,32 @@ def test_create_batch_by_a_worker_is_permission_denied(runtime, factory):
     with pytest.raises(PermissionDeniedError):
         batches.create_batch(runtime, factory.worker().actor, _cmd(factory))
     assert _count(runtime, Batch) == 0
+
+
+def test_create_batch_writes_its_rows_in_a_few_statements_whatever_their_number(runtime, factory):
+    """One multi-row INSERT per table, not a flush, a balance read and an event per HIT (which made a
+    batch of 8,000 rows hold SQLite's write lock for over a minute)."""
+    requester = factory.requester(deposit="2000.00")
+    statements: list[str] = []
+    committed: list[object] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        if not committed:  # the creation's own unit of work, not what the tests' backend runs after it
+            statements.append(statement)
+
+    def commit(conn) -> None:
+        committed.append(conn)
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    event.listen(runtime.engine, "commit", commit)
+    try:
+        batch = batches.create_batch(runtime, requester.actor, _cmd(factory, rows=_rows(batches.CHUNK_ROWS)))
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
+        event.remove(runtime.engine, "commit", commit)
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len(writes) <= 10, writes
+    assert len(statements) <= 30, statements
+    assert _count(runtime, HIT, HIT.batch_id == batch.id) == batches.CHUNK_ROWS
+    assert payments.balance(runtime, requester.actor).on_hold_micros == batches.CHUNK_ROWS * 2 * SLOT
+    assert _count(runtime, Event, Event.action == "HITCreated") == batches.CHUNK_ROWS

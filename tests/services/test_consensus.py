@@ -198,7 +198,7 @@ def test_marking_gold_validates_the_answer_and_drops_the_hits_consensus(runtime,
     with pytest.raises(InvalidInputError) as caught:
         gold.mark_gold(runtime, crowd.requester.actor, target, {"label": "maybe"})
     assert list(caught.value.fields) == ["answer.label"]
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match=f"^Hit {target} does not exist.$"):
         gold.mark_gold(runtime, factory.requester().actor, target, {"label": "positive"})
     gold.mark_gold(runtime, crowd.requester.actor, target, {"label": "positive"})
 
@@ -243,9 +243,9 @@ def test_quality_settings_refuse_bad_values_naming_the_field(raw, field):
 def test_another_requester_cannot_read_or_change_the_batch(runtime, factory):
     crowd = make_crowd(runtime, factory, items=2, gold=0)
     stranger = factory.requester()
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match="does not exist"):  # the same answer as an unknown id
         batch_results.batch_summary(runtime, stranger.actor, crowd.batch_id)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match="does not exist"):
         batch_quality.update_quality(runtime, stranger.actor, crowd.batch_id, _settings())
 
 

@@ -42,6 +42,13 @@ def _held(rt, actor) -> tuple[int, int]:
     return balance.available_micros, balance.on_hold_micros
 
 
+def _not_found(call, public_id: str) -> tuple:
+    """How ``call(public_id)`` is refused, with the id masked, so two refusals can be compared."""
+    with pytest.raises(NotFoundError) as caught:
+        call(public_id)
+    return caught.value.entity, caught.value.message.replace(public_id, "<id>"), caught.value.context
+
+
 def _submitted(rt, factory, requester, **hit_options):
     """A HIT with one submitted (undecided) assignment."""
     hit = factory.hit(requester.actor, **hit_options)
@@ -138,15 +145,17 @@ def test_create_hit_with_existing_hit_type_id(runtime, factory):
     assert _count(runtime, HITType) == 1
 
 
-def test_create_hit_with_another_requesters_hit_type_is_refused(runtime, factory):
+def test_create_hit_with_another_requesters_hit_type_is_not_found_like_an_unknown_one(runtime, factory):
     alice, bob = factory.requester(), factory.requester()
     alices_type = hits.create_hit_type(runtime, alice.actor, factory.hit_type_spec())
-    with pytest.raises(PermissionDeniedError):
+
+    def create(hit_type_id):
         hits.create_hit(runtime, bob.actor, CreateHIT(question="<p>q</p>", lifetime_seconds=60,
-                                                      hit_type_id=alices_type.public_id))
-    with pytest.raises(NotFoundError, match="does not exist"):
-        hits.create_hit(runtime, bob.actor, CreateHIT(question="<p>q</p>", lifetime_seconds=60,
-                                                      hit_type_id="NOSUCHTYPE"))
+                                                      hit_type_id=hit_type_id))
+
+    theirs = _not_found(create, alices_type.public_id)
+    assert theirs == ("hit_type", "HITType <id> does not exist", {})
+    assert theirs == _not_found(create, "NOSUCHTYPE")
     assert _count(runtime, HIT) == 0
     assert _held(runtime, bob.actor) == (parse_amount("100.00"), 0)
 
@@ -216,14 +225,18 @@ def test_create_hit_same_token_on_concurrent_threads_creates_one_hit(runtime, fa
     assert _held(runtime, requester.actor) == (parse_amount("10.00") - 2 * SLOT, 2 * SLOT)
 
 
-def test_get_hit_of_another_requester_or_marketplace_is_refused(runtime, factory):
+def test_get_hit_of_another_requester_or_marketplace_is_not_found_like_an_unknown_one(runtime, factory):
     alice, bob = factory.requester(), factory.requester()
     hit = factory.hit(alice.actor)
     assert hits.get_hit(runtime, alice.actor, hit.public_id).public_id == hit.public_id
-    with pytest.raises(PermissionDeniedError):
-        hits.get_hit(runtime, bob.actor, hit.public_id)
-    with pytest.raises(NotFoundError, match=f"Hit {hit.public_id} does not exist."):
-        hits.get_hit(runtime, alice.sandbox(), hit.public_id)
+
+    def get_as(actor):
+        return lambda hit_id: hits.get_hit(runtime, actor, hit_id)
+
+    unknown = _not_found(get_as(bob.actor), "NOSUCHHIT")
+    assert unknown == ("hit", "Hit <id> does not exist.", {})
+    assert _not_found(get_as(bob.actor), hit.public_id) == unknown
+    assert _not_found(get_as(alice.sandbox()), hit.public_id) == unknown
 
 
 # --- additional assignments --------------------------------------------------------------------
@@ -362,6 +375,21 @@ def test_update_expiration_of_deleted_hit_is_invalid_state(runtime, factory, clo
     assert hits.get_hit(runtime, requester.actor, hit.public_id).status is HITStatus.DISPOSED
 
 
+def test_expiring_a_deleted_hit_succeeds_and_changes_nothing(runtime, factory, clock):
+    requester = factory.requester()
+    hit = factory.hit(requester.actor)
+    hits.update_expiration(runtime, requester.actor, hit.public_id, clock.now)
+    deleted = hits.delete_hit(runtime, requester.actor, hit.public_id)
+    events = _count(runtime, Event)
+    clock.advance(minutes=5)
+
+    again = hits.update_expiration(runtime, requester.actor, hit.public_id, clock.now - timedelta(days=30))
+
+    assert (again.status, again.expires_at, again.expired_at) == \
+        (HITStatus.DISPOSED, deleted.expires_at, deleted.expired_at)
+    assert _count(runtime, Event) == events
+
+
 # --- review status -----------------------------------------------------------------------------
 
 
@@ -460,14 +488,17 @@ def test_change_hit_type_without_funds_changes_nothing(runtime, factory):
     assert _held(runtime, requester.actor) == (parse_amount("2.00") - 3 * SLOT, 3 * SLOT)
 
 
-def test_change_hit_type_to_a_type_not_owned_is_refused(runtime, factory):
+def test_change_hit_type_to_a_type_not_owned_is_not_found_like_an_unknown_one(runtime, factory):
     alice, bob = factory.requester(), factory.requester()
     hit = factory.hit(alice.actor)
     bobs_type = hits.create_hit_type(runtime, bob.actor, factory.hit_type_spec(title="Bob's"))
-    with pytest.raises(PermissionDeniedError):
-        hits.change_hit_type(runtime, alice.actor, hit.public_id, bobs_type.public_id)
-    with pytest.raises(NotFoundError):
-        hits.change_hit_type(runtime, alice.actor, hit.public_id, "NOSUCHTYPE")
+
+    def change(hit_type_id):
+        hits.change_hit_type(runtime, alice.actor, hit.public_id, hit_type_id)
+
+    theirs = _not_found(change, bobs_type.public_id)
+    assert theirs == ("hit_type", "HITType <id> does not exist", {})
+    assert theirs == _not_found(change, "NOSUCHTYPE")
     assert hits.get_hit(runtime, alice.actor, hit.public_id).hit_type.public_id == hit.hit_type.public_id
 
 
@@ -578,6 +609,16 @@ def test_list_hits_for_qualification_type(runtime, factory):
     assert [h.public_id for h in page.items] == [guarded.public_id]
 
 
+def test_list_hits_for_an_unknown_or_other_marketplace_qualification_type_is_not_found(runtime, factory):
+    requester = factory.requester()
+    qtype = qualifications.create_type(runtime, requester.actor, QualificationTypeSpec("Skill", "A skill"))
+    for actor, type_id in ((requester.actor, "QUALTYPE000000000000000000000A"),
+                           (requester.sandbox(), qtype.public_id)):
+        with pytest.raises(NotFoundError, match=f"^QualificationType {type_id} does not exist.$") as caught:
+            hits.list_hits_for_qualification_type(runtime, actor, type_id)
+        assert caught.value.entity == "qualification_type"
+
+
 def test_create_hit_requiring_an_unknown_qualification_type_is_invalid_and_creates_nothing(runtime, factory):
     requester = factory.requester()
     requirement = RequirementSpec("QUALTYPE000000000000000000000A", Comparator.EXISTS)
@@ -640,8 +681,13 @@ def test_hit_history_replays_expiry_and_extension(runtime, factory, clock):
     assert _replay(history) == ["Assignable", "Reviewable", "Assignable"]
 
 
-def test_hit_history_of_another_requesters_hit_is_refused(runtime, factory):
+def test_hit_history_of_another_requesters_hit_is_not_found_like_an_unknown_one(runtime, factory):
     alice, bob = factory.requester(), factory.requester()
     hit = factory.hit(alice.actor)
-    with pytest.raises(PermissionDeniedError):
-        hits.hit_history(runtime, bob.actor, hit.public_id)
+
+    def history(hit_id):
+        hits.hit_history(runtime, bob.actor, hit_id)
+
+    theirs = _not_found(history, hit.public_id)
+    assert theirs == ("hit", "Hit <id> does not exist.", {})
+    assert theirs == _not_found(history, "NOSUCHHIT")

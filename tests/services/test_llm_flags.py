@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete
 
-from labelhub.errors import InvalidInputError, PermissionDeniedError
+from labelhub.errors import InvalidInputError, NotFoundError
 from labelhub.models import AnswerFlag, AssignmentStatus
 from labelhub.money import parse_amount
 from labelhub.services import assignments, batch_results, batches, hits, llm_flags, workers
@@ -139,7 +139,7 @@ def test_flags_are_filtered_by_band_and_probability_and_stay_the_requesters(runt
     assert len(_flags(runtime, requester, batch, bands=("low", "medium", "high"))) == 2
     with pytest.raises(InvalidInputError):
         _flags(runtime, requester, batch, bands=("severe",))
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match="does not exist"):
         _flags(runtime, factory.requester(), batch)
 
 

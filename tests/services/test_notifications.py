@@ -21,11 +21,11 @@ from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import select, update
 
 from labelhub import jobs
-from labelhub.errors import InvalidInputError, PermissionDeniedError
+from labelhub.errors import InvalidInputError, NotFoundError
 from labelhub.models import HIT, DeliveryStatus, Job, NotificationDelivery, NotificationSetting
 from labelhub.queueing import RqBackend
 from labelhub.runtime import Runtime
-from labelhub.services import assignments, hits, notifications, outbox
+from labelhub.services import assignments, hits, notifications, outbox, sns_topics
 from labelhub.services.common import record_event
 from labelhub.services.notifications import MAX_ATTEMPTS, RETRY_DELAYS, NotificationSpec
 from labelhub.settings import NotificationsSettings
@@ -76,7 +76,7 @@ def test_update_settings_replaces_the_specification_and_keeps_one_per_hit_type(f
 
 @pytest.mark.parametrize(("changes", "field"), [
     ({"transport": "SQS"}, "transport"), ({"transport": "Email"}, "transport"),
-    ({"transport": "SMS"}, "transport"), ({"destination": "arn:aws:sns:us-east-1:1:t"}, "destination"),
+    ({"transport": "SMS"}, "transport"), ({"destination": "arn:aws:sqs:us-east-1:1:q"}, "destination"),
     ({"destination": "file:///etc/passwd"}, "destination"), ({"destination": "https://a b/"}, "destination"),
     ({"destination": "https://example.org/" + "x" * 1024}, "destination"), ({"version": ""}, "version"),
     ({"event_types": ()}, "event_types"), ({"event_types": ("Ping",)}, "event_types"),
@@ -90,11 +90,11 @@ def test_notification_spec_refuses_bad_input_naming_the_field(changes, field):
     assert list(caught.value.fields) == [field]
 
 
-def test_update_settings_of_another_requesters_hit_type_is_refused_and_writes_nothing(factory, runtime):
+def test_update_settings_of_another_requesters_hit_type_is_not_found_and_writes_nothing(factory, runtime):
     owner, intruder = factory.requester(), factory.requester()
     hit_type = hits.create_hit_type(runtime, owner.actor, factory.hit_type_spec())
 
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match=f"^HITType {hit_type.public_id} does not exist$"):
         notifications.update_settings(runtime, intruder.actor, hit_type.public_id,
                                       spec=spec("https://x.example/"))
     with pytest.raises(InvalidInputError) as caught:
@@ -156,6 +156,34 @@ def test_failed_delivery_is_retried_with_backoff_until_the_receiver_accepts(watc
     assert (delivered.status, delivered.attempts, delivered.last_error) == (DeliveryStatus.DELIVERED, 3, None)
     assert [r.headers["x-labelhub-delivery-attempt"] for r in receiver.requests] == ["1", "2", "3"]
     assert len({r.body for r in receiver.requests}) == 1  # the same document (and EventDocId) every time
+
+
+def test_topic_subscribers_get_their_confirmation_and_events_through_the_outbox_each_retried_alone(
+        factory, runtime, receiver, clock):
+    requester = factory.requester()
+    hit = factory.hit(requester.actor, max_assignments=2)
+    topic = sns_topics.create_topic(runtime, requester.actor, "exp-1", region="us-east-1")
+    with Receiver() as failing:
+        failing.statuses = [500]
+        for endpoint in (receiver.url, failing.url):
+            sns_topics.subscribe(runtime, requester.actor, topic.arn, protocol="http", endpoint=endpoint,
+                                 subscribe_url="http://labelhub.example/mturk/sns")
+        confirmations = [r.requests[0].envelope() for r in (receiver, failing)]
+        clock.advance(seconds=RETRY_DELAYS[0].total_seconds())
+        retried = notifications.deliver_due(runtime)
+        for confirmation in confirmations:
+            sns_topics.confirm_subscription(runtime, requester.actor, topic.arn, confirmation["Token"])
+        notifications.update_settings(runtime, requester.actor, hit.hit_type.public_id,
+                                      spec=spec(topic.arn, "AssignmentAccepted"))
+        assignments.accept(runtime, factory.worker().actor, hit.public_id)
+
+    assert retried == 1
+    assert [r.envelope()["Type"] for r in receiver.requests] == ["SubscriptionConfirmation", "Notification"]
+    assert [r.envelope()["Type"] for r in failing.requests] == ["SubscriptionConfirmation"] * 2 + ["Notification"]
+    sent = deliveries(runtime)
+    assert [(d.hit_type_id, d.status) for d in sent[:2]] == [(None, DeliveryStatus.DELIVERED)] * 2
+    assert [(d.destination, d.event["topic_arn"]) for d in sent[2:]] == \
+        [(receiver.url, topic.arn), (failing.url, topic.arn)]
 
 
 def test_delivery_fails_for_good_after_the_last_attempt_and_keeps_the_error(watched, runtime, receiver,
@@ -271,7 +299,7 @@ def test_list_deliveries_pages_through_one_hit_types_outbox(watched, runtime, fa
 
     assert [d.event["type"] for d in (*first.items, *rest.items)] == ["AssignmentAccepted"] * 2
     assert rest.next_cursor is None
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match=f"^HITType {hit.hit_type.public_id} does not exist$"):
         notifications.list_deliveries(runtime, factory.requester().actor, hit.hit_type.public_id)
 
 

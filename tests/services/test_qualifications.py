@@ -210,6 +210,20 @@ def test_delete_type_of_another_requester_is_refused(runtime, factory):
 # --- grants and scores -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("reason", ["x" * 1025, "late\x00"])
+def test_a_reason_that_cannot_be_stored_is_refused_by_name_and_changes_nothing(runtime, factory, reason):
+    requester, worker = factory.requester(), factory.worker()
+    qtype = qualifications.create_type(runtime, requester.actor, _spec())
+    qualifications.grant(runtime, requester.actor, qtype.public_id, worker.actor.public_id, 80)
+
+    with pytest.raises(InvalidInputError) as refused:
+        qualifications.revoke(runtime, requester.actor, qtype.public_id, worker.actor.public_id, reason=reason)
+
+    assert list(refused.value.fields) == ["reason"]
+    assert qualifications.get_score(runtime, requester.actor, qtype.public_id, worker.actor.public_id) \
+        .status is QualificationStatus.GRANTED
+
+
 def test_grant_set_score_revoke_and_regrant(runtime, factory):
     requester = factory.requester()
     worker = factory.worker()
@@ -436,9 +450,9 @@ def test_request_of_another_requesters_type_cannot_be_decided_by_others(runtime,
     alice, bob = factory.requester(), factory.requester()
     qtype = qualifications.create_type(runtime, alice.actor, _spec())
     request = qualifications.request(runtime, factory.worker().actor, qtype.public_id)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match="does not exist"):  # the same answer as an unknown id
         qualifications.accept_request(runtime, bob.actor, request.public_id)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match="does not exist"):
         qualifications.reject_request(runtime, bob.actor, request.public_id)
     with pytest.raises(PermissionDeniedError):
         qualifications.list_requests(runtime, bob.actor, qtype.public_id)

@@ -11,7 +11,7 @@ from redis import Redis
 from sqlalchemy import func, select
 
 from labelhub import ids, jobs
-from labelhub.errors import InvalidInputError, PermissionDeniedError
+from labelhub.errors import InvalidInputError, NotFoundError
 from labelhub.models import (
     HIT,
     AssignmentStatus,
@@ -177,7 +177,10 @@ def test_known_answers_extend_the_hit_up_to_the_maximum(factory, runtime, clock)
                         "Not extended: the HIT has 2 assignments, the policy's maximum is 2")]
 
 
-def test_actions_the_marketplace_refuses_are_recorded_as_failed(factory, runtime):
+def test_policies_act_before_a_zero_auto_approval_delay_and_refused_actions_are_recorded_as_failed(factory,
+                                                                                                     runtime):
+    """With AutoApprovalDelayInSeconds=0 the assignment stays Submitted until the auto-approval sweep, as on
+    MTurk, so the review policy's approve and reject both succeed; an extension past 10 is refused."""
     requester = factory.requester()
     approving = create(factory, runtime, requester.actor, auto_approval=0,
                        assignment=known(ApproveIfKnownAnswerScoreIsAtLeast=["0"]))
@@ -186,16 +189,14 @@ def test_actions_the_marketplace_refuses_are_recorded_as_failed(factory, runtime
     nine = create(factory, runtime, requester.actor, max_assignments=9, assignment=known(
         ExtendIfKnownAnswerScoreIsLessThan=["101"], ExtendMaximumAssignments=["25"]))
 
-    work(factory, runtime, approving, {"q1": "B"})  # approved at submit (no auto-approval delay)
-    auto_approved = work(factory, runtime, rejecting, {"q1": "B"})
+    approved = work(factory, runtime, approving, {"q1": "B"})
+    rejected = work(factory, runtime, rejecting, {"q1": "B"})
     work(factory, runtime, nine, {"q1": "B"})
 
-    assert actions(runtime, requester.actor, approving)[1][2:] == \
-        (ReviewActionStatus.SUCCEEDED, "The assignment was already approved")
-    _, _, state, result = actions(runtime, requester.actor, rejecting)[1]
-    assert (state, status(runtime, requester.actor, auto_approved)) == \
-        (ReviewActionStatus.FAILED, AssignmentStatus.APPROVED)
-    assert "This operation can be called with a status of: Submitted" in result
+    assert actions(runtime, requester.actor, approving)[1][2] == ReviewActionStatus.SUCCEEDED
+    assert actions(runtime, requester.actor, rejecting)[1][2] == ReviewActionStatus.SUCCEEDED
+    assert (status(runtime, requester.actor, approved), status(runtime, requester.actor, rejected)) == \
+        (AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
     report = review_policies.policy_report(runtime, requester.actor, nine.public_id)
     [extend] = [a for a in report.actions if a.name == "extend"]
     assert (extend.status, extend.error_code) == (ReviewActionStatus.FAILED, "invalid_state")
@@ -357,11 +358,11 @@ def test_policy_report_filters_levels_and_pages_results_and_actions(factory, run
     assert everything.policies[ASSIGNMENT].parameters["ExtendMaximumAssignments"] == 5  # the default
 
 
-def test_policy_report_refuses_other_requesters_and_bad_input(factory, runtime):
+def test_policy_report_of_other_requesters_hit_is_not_found_and_bad_input_is_refused(factory, runtime):
     requester = factory.requester()
     hit = create(factory, runtime, requester.actor, assignment=known())
 
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError, match=f"^Hit {hit.public_id} does not exist.$"):
         review_policies.policy_report(runtime, factory.requester().actor, hit.public_id)
     for options, field in (({"levels": []}, "policy_levels"), ({"cursor": "bm9wZQ"}, "cursor"),
                            ({"limit": 101}, "limit")):

@@ -202,11 +202,13 @@ def someone_elses(runtime, requester, make_worker):
     return assignments.accept(runtime, make_worker().actor, first.public_id).public_id
 
 
-def test_another_workers_assignment_cannot_be_opened(pages, worker, someone_elses):
+def test_another_workers_assignment_opens_the_same_404_page_as_an_unknown_one(pages, worker, someone_elses):
     response = pages.get(f"/assignments/{someone_elses}")
+    unknown = pages.get("/assignments/NOSUCHASSIGNMENT")
 
-    assert response.status_code == 403
-    assert f"Assignment {someone_elses} is not yours" in text_of(response)
+    assert response.status_code == unknown.status_code == 404
+    assert f"Assignment {someone_elses} does not exist." in text_of(response)
+    assert text_of(response).replace(someone_elses, "<id>") == text_of(unknown).replace("NOSUCHASSIGNMENT", "<id>")
 
 
 @pytest.mark.parametrize("action", ["submit", "return"])
@@ -215,15 +217,16 @@ def test_another_workers_assignment_cannot_be_submitted_or_returned(pages, runti
     response = pages.post(f"/assignments/{someone_elses}/{action}", {"answer": '{"label": "positive"}'},
                           token_from="/hits")
 
-    assert response.status_code == 403
-    assert f"Assignment {someone_elses} is not yours" in text_of(response)
+    assert response.status_code == 404
+    assert f"Assignment {someone_elses} does not exist." in text_of(response)
     assert stored(runtime, someone_elses).status is AssignmentStatus.ACCEPTED
 
 
 def test_another_workers_assignment_stays_refused_with_a_bad_answer(pages, runtime, worker, someone_elses):
     response = pages.post(f"/assignments/{someone_elses}/submit", {"answer": "{broken"}, token_from="/hits")
 
-    assert response.status_code == 403 and "review 1" not in text_of(response)
+    assert response.status_code == 404 and "review 1" not in text_of(response)
+    assert f"Assignment {someone_elses} does not exist." in text_of(response)
 
 
 def test_return_gives_the_hit_back(pages, runtime, requester, worker):

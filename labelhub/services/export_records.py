@@ -1,0 +1,335 @@
+"""How a page of HITs becomes export records: one ``ConsensusRecord`` per HIT or one ``AnswerRecord``
+per assignment, with the export's filters and splits, the workers' scores and the HIT's MTurk facts.
+
+Every statement here is Core over the tables, and rows are plain tuples: an export reads a million
+rows, and the ORM's per-row work (entities, enum and JSON processing) would cost more than the rest of
+the export. JSON columns are read as text and parsed here (identical short answers once per export),
+and on PostgreSQL times come as the driver gives them: the reading transaction is in UTC
+(``labelhub.services.export_reading``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+
+import exports
+from annotators.base import AnswerShape
+from exports.records import AnswerRecord, ConsensusRecord, ExportMeta, HITFacts
+from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch, ConsensusLabel, HITType, Worker
+from labelhub.models import WorkerScore as Score
+from labelhub.money import format_amount
+from labelhub.services.export_commands import ExportFilters, ExportRequest
+from quality import accuracy_table
+
+COUNTED = (AssignmentStatus.SUBMITTED.value, AssignmentStatus.APPROVED.value)  # what a consensus reads
+SUBMITTED = (*COUNTED, AssignmentStatus.REJECTED.value)
+APPROVED = AssignmentStatus.APPROVED.value
+FLAGGED = "high"  # the LLM band that counts as flagged (labelhub.services.llm_flags)
+APPROVAL_RATE_FORMATS = ("mturk-csv",)  # the formats that show a worker's lifetime approval rate
+COMPARABLE = (AnswerShape.CATEGORICAL, AnswerShape.ORDINAL, AnswerShape.PAIRWISE, AnswerShape.MULTI_LABEL)
+VALUE_KEYS = {AnswerShape.CATEGORICAL: "label", AnswerShape.ORDINAL: "label", AnswerShape.PAIRWISE: "choice",
+              AnswerShape.BOXES: "boxes", AnswerShape.SPANS: "spans", AnswerShape.TEXT: "text"}
+CACHED_JSON = 256  # answers up to this many characters are parsed once per export
+MAX_CACHED = 100_000
+
+Record = ConsensusRecord | AnswerRecord
+ANSWER_FIELDS = ("hit_id", "assignment_id", "worker_id", "item", "answer", "value", "status", "accepted_at",
+                 "submitted_at", "work_seconds", "worker_accuracy", "worker_accuracy_low", "worker_accuracy_high",
+                 "llm_probability", "llm_band", "is_gold", "auto_approval_at", "approved_at", "rejected_at",
+                 "requester_feedback", "approval_rate", "hit", "split")
+if tuple(f.name for f in fields(AnswerRecord)) != ANSWER_FIELDS:  # RecordBuilder builds them positionally
+    raise ImportError("exports.records.AnswerRecord's fields changed: update labelhub.services.export_records")
+H, A, C, F, W = (HIT.__table__.c, Assignment.__table__.c, ConsensusLabel.__table__.c, AnswerFlag.__table__.c,
+                 Worker.__table__.c)
+
+
+def value_reader(shape: AnswerShape) -> Callable[[dict[str, Any] | None], Any]:
+    """A stored (canonical) answer -> its value in the batch's shape: a label (an ordinal scale's label,
+    not its rank), a pairwise choice, a list of labels, boxes, spans, a text, or a form's whole answer."""
+    if shape is AnswerShape.MULTI_LABEL:
+        return lambda answer: None if answer is None else list(answer.get("labels", ()))
+    key = VALUE_KEYS.get(shape)
+    if key is None:
+        return lambda answer: answer
+    return lambda answer: None if answer is None else answer.get(key)
+
+
+def stratum(value: Any) -> Any:
+    """A hashable form of a label value (lists become tuples), for comparing and stratifying."""
+    if isinstance(value, list | tuple):
+        return tuple(stratum(v) for v in value)
+    return value if isinstance(value, str | int | float | bool) or value is None else repr(value)
+
+
+def json_reader() -> Callable[[str | None], Any]:
+    """``json.loads`` for one export; short texts (answers such as {"label": "cat"}) are parsed once and
+    their value shared by the records, which nothing changes."""
+    cache: dict[str, Any] = {}
+
+    def load(text: str | None) -> Any:
+        if text is None:
+            return None
+        found = cache.get(text)
+        if found is None:
+            found = json.loads(text)
+            if len(text) <= CACHED_JSON and len(cache) < MAX_CACHED:
+                cache[text] = found
+        return found
+
+    return load
+
+
+def _json(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A JSON column as its text: the driver does not parse it (PostgreSQL's would, for every row)."""
+    return cast(column, Text)
+
+
+@dataclass
+class RecordBuilder:
+    """Everything one export reads once (the batch, its meta, the splits and the workers' figures) and
+    turns pages of HITs into records."""
+
+    batch: Batch
+    meta: ExportMeta
+    request: ExportRequest
+    postgres: bool
+    llm_excluded: bool  # the batch's own consensus already leaves flagged answers out
+    splits: dict[str, str] = field(default_factory=dict)
+    accuracy: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+    workers: dict[int, tuple[str, float | None]] = field(default_factory=dict)  # id -> (public id, approval rate)
+    hit_types: dict[int, tuple[HITType, Decimal]] = field(default_factory=dict)
+    value_of: Callable[[dict[str, Any] | None], Any] = field(init=False)
+    load: Callable[[str | None], Any] = field(init=False, default_factory=json_reader)
+
+    def __post_init__(self) -> None:
+        self.value_of = value_reader(self.meta.shape)
+
+    @property
+    def filters(self) -> ExportFilters:
+        return self.request.filters
+
+    def _among(self, column: ColumnElement[Any], hit_ids: list[int]) -> ColumnElement[bool]:
+        """``column IN (ids)``; on PostgreSQL one array parameter (= ANY), not thousands of them, which
+        the driver would have to splice into the statement for every page."""
+        if self.postgres:
+            return column == any_(bindparam("hit_ids", hit_ids, type_=ARRAY(Integer)))
+        return column.in_(hit_ids)
+
+    def _rows(self, db: Session, stmt: Select[Any]) -> Sequence[Any]:
+        """The statement's rows. On PostgreSQL straight from the driver's cursor, as the tuples psycopg
+        makes: every column here needs no conversion there (JSON as text, times aware), and building
+        SQLAlchemy's Row objects was a fifth of the cost of an answer record."""
+        if not self.postgres:
+            return db.execute(stmt).all()
+        compiled = stmt.compile(dialect=db.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+        cursor = db.connection().connection.cursor()
+        try:
+            cursor.execute(str(compiled), compiled.params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def _time(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        # PostgreSQL's timestamptz arrives aware (the transaction's zone is UTC): the UTCDateTime
+        # decorator's per-value work is not needed there. SQLite's naive values do need it.
+        return type_coerce(column, DateTime(timezone=True)) if self.postgres else column
+
+    # statements
+
+    def hit_conditions(self) -> list[Any]:
+        """The HIT-level filters (gold, minimum confidence; a consensus record needs a consensus or a
+        known answer), on hits left-joined with consensus_labels."""
+        conditions: list[Any] = [H.batch_id == self.batch.id]
+        if self.filters.gold == "exclude":
+            conditions.append(H.is_gold.is_(False))
+        elif self.filters.gold == "only":
+            conditions.append(H.is_gold.is_(True))
+        if not self.request.answers:
+            conditions.append(or_(H.is_gold.is_(True), C.id.is_not(None)))
+        if self.filters.min_confidence is not None:
+            conditions.append(or_(H.is_gold.is_(True), C.confidence >= self.filters.min_confidence))
+        return conditions
+
+    def answer_conditions(self) -> list[Any]:
+        statuses = (APPROVED,) if self.filters.status == "approved" else SUBMITTED
+        conditions: list[Any] = [type_coerce(A.status, String).in_(statuses)]
+        if self.filters.exclude_llm_flagged:
+            conditions.append(or_(F.band.is_(None), F.band != FLAGGED))
+        return conditions
+
+    def hit_statement(self) -> Select[Any]:
+        """The HITs in id order: id first (the SQLite pages go by it)."""
+        return (select(H.id, H.public_id, _json(H.data), H.is_gold, _json(H.gold_answer), H.hit_type_id,
+                       self._time(H.created_at), self._time(H.expires_at), H.max_assignments,
+                       H.requester_annotation, _json(C.value), C.confidence, C.answers)
+                .select_from(HIT.__table__.outerjoin(ConsensusLabel.__table__, C.hit_id == H.id))
+                .where(*self.hit_conditions()).order_by(H.id))
+
+    def count(self, db: Session) -> int:
+        """Rows the export reads: its HITs, or for answer records its answers (the progress total)."""
+        joined = HIT.__table__.outerjoin(ConsensusLabel.__table__, C.hit_id == H.id)
+        conditions = self.hit_conditions()
+        if self.request.answers:
+            joined = joined.join(Assignment.__table__, A.hit_id == H.id).outerjoin(
+                AnswerFlag.__table__, F.assignment_id == A.id)
+            conditions += self.answer_conditions()
+        return int(db.scalar(select(func.count()).select_from(joined).where(*conditions)) or 0)
+
+    def read(self, db: Session, hits: Sequence[Any]) -> tuple[int, list[Record]]:
+        """One page of HITs (rows of ``hit_statement``) -> (rows read, their records)."""
+        if self.request.answers:
+            records = self._answer_records(db, hits)
+            return len(records), records
+        return len(hits), self._consensus_records(db, hits)
+
+    # consensus records
+
+    def _consensus_records(self, db: Session, hits: Sequence[Any]) -> list[Record]:
+        rows = self._rows(db, select(A.hit_id, _json(A.answer), type_coerce(A.status, String), F.band)
+                          .select_from(Assignment.__table__.outerjoin(AnswerFlag.__table__, F.assignment_id == A.id))
+                          .where(self._among(A.hit_id, [hit[0] for hit in hits]),
+                                 type_coerce(A.status, String).in_(COUNTED)))
+        answers: dict[int, list[tuple[Any, str, str | None]]] = defaultdict(list)
+        for hit_id, answer, status, band in rows:
+            answers[hit_id].append((self.load(answer), status, band))
+        records = (self._consensus_record(hit, answers.get(hit[0], [])) for hit in hits)
+        return [record for record in records if record is not None]
+
+    def _consensus_record(self, hit: Any, answers: list[tuple[Any, str, str | None]]) -> ConsensusRecord | None:
+        _, public_id, data, is_gold, gold_answer, *_, value, confidence, count = hit
+        if self.filters.status == "approved" and (not answers or any(s != APPROVED for _, s, _ in answers)):
+            return None
+        scored = [band for _, _, band in answers if band is not None]
+        flagged = scored.count(FLAGGED)
+        if self.filters.exclude_llm_flagged and flagged and not self.llm_excluded:
+            return None
+        value, method = self.load(value), self.batch.aggregation_method
+        if is_gold:
+            value, confidence, method, count = self.value_of(self.load(gold_answer)), None, "gold", len(answers)
+        return ConsensusRecord(
+            hit_id=public_id, item=self.load(data) or {}, value=value, confidence=confidence, answers=count,
+            agreement=self._agreement(value, answers), method=method, is_gold=is_gold,
+            gold=value if is_gold else None, llm_share=flagged / len(scored) if scored else None,
+            split=self.splits.get(public_id))
+
+    def _agreement(self, value: Any, answers: list[tuple[Any, str, str | None]]) -> float | None:
+        """The share of the HIT's counted answers equal to its consensus (single and multi labels)."""
+        if self.meta.shape not in COMPARABLE or not answers:
+            return None
+        target = stratum(value)
+        return sum(stratum(self.value_of(answer)) == target for answer, _, _ in answers) / len(answers)
+
+    # answer records
+
+    def _answer_records(self, db: Session, hits: Sequence[Any]) -> list[Record]:
+        by_id = {hit[0]: hit for hit in hits}
+        rows = self._rows(db,
+            select(A.hit_id, A.public_id, A.worker_id, _json(A.answer), type_coerce(A.status, String),
+                   self._time(A.accepted_at), self._time(A.submitted_at), self._time(A.auto_approval_at),
+                   self._time(A.approved_at), self._time(A.rejected_at), A.requester_feedback, F.probability, F.band)
+            .select_from(Assignment.__table__.outerjoin(AnswerFlag.__table__, F.assignment_id == A.id))
+            .where(self._among(A.hit_id, list(by_id)), *self.answer_conditions()).order_by(A.hit_id, A.id))
+        shared: dict[int, tuple[str, dict[str, Any], bool, HITFacts, str | None]] = {}
+        records: list[Record] = []
+        unscored = (None, None, None)
+        for (hit_id, assignment_id, worker_id, answer_text, status, accepted, submitted, auto_approval,
+             approved, rejected, feedback, probability, band) in rows:
+            if hit_id not in shared:
+                shared[hit_id] = self._hit(db, by_id[hit_id])
+            public_id, item, is_gold, facts, split = shared[hit_id]
+            answer = self.load(answer_text)
+            worker, approval_rate = self.workers[worker_id]
+            mean, low, high = self.accuracy.get(worker_id, unscored)
+            seconds = None if submitted is None else (submitted - accepted).total_seconds()
+            # Positional (a third of the keyword call's cost over a million records), in ANSWER_FIELDS' order.
+            records.append(AnswerRecord(
+                public_id, assignment_id, worker, item, answer, self.value_of(answer), status, accepted, submitted,
+                seconds, mean, low, high, probability, band, is_gold, auto_approval, approved, rejected, feedback,
+                approval_rate, facts, split))
+        return records
+
+    def _hit(self, db: Session, hit: Any) -> tuple[str, dict[str, Any], bool, HITFacts, str | None]:
+        """What every answer record of a HIT shares: its id, row, gold flag, MTurk facts and split."""
+        _, public_id, data, is_gold, _, hit_type_id, created, expires, max_assignments, annotation, *_ = hit
+        if hit_type_id not in self.hit_types:
+            found = db.get_one(HITType, hit_type_id)
+            self.hit_types[hit_type_id] = (found, Decimal(format_amount(found.reward_micros)))
+        hit_type, reward = self.hit_types[hit_type_id]
+        facts = HITFacts(hit_type_id=hit_type.public_id, title=hit_type.title, description=hit_type.description,
+                         keywords=hit_type.keywords, reward=reward, created_at=created, max_assignments=max_assignments,
+                         requester_annotation=annotation,
+                         assignment_duration_seconds=hit_type.assignment_duration_seconds,
+                         auto_approval_delay_seconds=hit_type.auto_approval_delay_seconds, expires_at=expires,
+                         lifetime_seconds=int((expires - created).total_seconds()))
+        return public_id, self.load(data) or {}, is_gold, facts, self.splits.get(public_id)
+
+
+def worker_accuracy(db: Session, batch: Batch) -> dict[int, tuple[float, float, float]]:
+    """Each worker's accuracy in this batch (posterior mean) with its 95% interval, from the last
+    aggregation's evidence; empty before any."""
+    counts = ("n_answers", "expected_correct", "gold_answers", "gold_correct")
+    rows = db.execute(select(Score.worker_id, *(getattr(Score, name) for name in counts))
+                      .where(Score.batch_id == batch.id)).all()
+    if not rows:
+        return {}
+    table = accuracy_table(pd.DataFrame(rows, columns=["worker_id", *counts]).astype({"expected_correct": float}))
+    return {int(w): (round(float(a), 4), round(float(low), 4), round(float(high), 4)) for w, a, low, high in zip(
+        table["worker_id"], table["accuracy"], table["accuracy_low"], table["accuracy_high"], strict=True)}
+
+
+def worker_figures(db: Session, batch: Batch, *, approval: bool) -> dict[int, tuple[str, float | None]]:
+    """Each worker of the batch: public id and, with ``approval``, lifetime approval rate (approved /
+    decided in the batch's marketplace; None with nothing decided yet). The rate reads every assignment
+    those workers ever had, so it is read only for the formats that show it (APPROVAL_RATE_FORMATS)."""
+    workers = select(A.worker_id).join(HIT.__table__, H.id == A.hit_id).where(H.batch_id == batch.id).distinct()
+    if not approval:
+        return {worker: (public_id, None) for worker, public_id in db.execute(
+            select(W.id, W.public_id).where(W.id.in_(workers))).tuples()}
+    status = type_coerce(A.status, String)
+    rows = db.execute(select(A.worker_id, W.public_id, func.count().filter(status == APPROVED),
+                             func.count().filter(status.in_((APPROVED, AssignmentStatus.REJECTED.value))))
+                      .join(HIT.__table__, H.id == A.hit_id).join(Worker.__table__, W.id == A.worker_id)
+                      .where(H.marketplace == batch.marketplace.value, A.worker_id.in_(workers))
+                      .group_by(A.worker_id, W.public_id)).tuples()
+    return {worker: (public_id, approved / decided if decided else None)
+            for worker, public_id, approved, decided in rows}
+
+
+def splits(db: Session, batch: Batch, filters: ExportFilters, shape: AnswerShape) -> dict[str, str]:
+    """Every HIT of the batch -> its split, stratified by its consensus (or known) label. Drawn over the
+    whole batch whatever the filters, so a HIT keeps its split (same seed) in every export of the batch."""
+    ratios = filters.ratios()
+    if ratios is None:
+        return {}
+    value_of, load = value_reader(shape), json_reader()
+    rows = db.execute(select(H.public_id, H.is_gold, _json(H.gold_answer), _json(C.value))
+                      .select_from(HIT.__table__.outerjoin(ConsensusLabel.__table__, C.hit_id == H.id))
+                      .where(H.batch_id == batch.id), execution_options={"yield_per": 10_000})
+    comparable = shape in COMPARABLE
+    keys = ((public_id, stratum(value_of(load(gold)) if is_gold else load(value)) if comparable else None)
+            for public_id, is_gold, gold, value in rows)
+    return dict(exports.assign_splits(keys, ratios, filters.seed))
