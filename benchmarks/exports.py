@@ -1,11 +1,12 @@
 """Export speed and memory: answer records of a batch (one per assignment) to JSONL and Parquet, at
 10k, 100k and 1M answer rows (2k, 20k and 200k HITs x 5), beside Label Studio's published figure; and
-the records built but not written, to show which part of the time is the service's.
+the answers read but not written, to show which part of the time is reading.
 
 The batches are seeded in bulk (PostgreSQL: COPY; SQLite: executemany) into a throwaway schema (or
 file), with consensus labels and worker scores as an aggregation would leave them. Each export then
 runs in a fresh child process, timed from the call of the service (``export_to_file``: read the
-database a page at a time, build the records, stream them to the writer) to the renamed file, with
+answers as columns, on PostgreSQL out of one COPY parsed by pyarrow a block at a time, and hand each
+table to the writer) to the renamed file, with
 the child's peak RSS (its whole process: interpreter and libraries included).
 
     python benchmarks/exports.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -55,7 +56,7 @@ WORKERS = 2_000
 # Label Studio's published figure: 100,000 tasks exported as JSON in 122 s, the server peaking at 785 MB.
 LABEL_STUDIO = {"rows": 100_000, "seconds": 122.0, "peak_mib": 785.0}
 START = datetime(2026, 9, 1, tzinfo=UTC)
-RECORDS_ONLY = "records"  # a --formats entry: the records built but not written (where the time goes)
+RECORDS_ONLY = "read"  # a --formats entry: the answers read into tables but not written (where the time goes)
 
 
 # --- seeding ---------------------------------------------------------------------------------------------
@@ -234,9 +235,9 @@ def child(url: str, batch_id: str, fmt: str, folder: Path) -> dict[str, float]:
     actor = system_actor(Marketplace.PRODUCTION)
     baseline = rss_mib()
     started, cpu = time.perf_counter(), time.process_time()
-    if fmt == RECORDS_ONLY:  # the service's part alone: read the pages and build the records
+    if fmt == RECORDS_ONLY:  # the service's part alone: read the answers into tables of the export's layout
         with reading(rt, actor, batch_id, ExportRequest("jsonl", answers=True)) as stream:
-            rows, size = sum(1 for _ in stream.records()), 0
+            rows, size = sum(table.num_rows for table in stream.tables()), 0
     else:
         summary = exports.export_to_file(rt, actor, batch_id, ExportRequest(fmt, answers=True),
                                          folder / f"answers.{fmt}")
@@ -267,7 +268,7 @@ def report(results: list[tuple[int, str, dict[str, float]]], dialect: str, seede
     out.write("| answer rows | format | seconds | rows/s | µs/row | CPU µs/row | peak RSS (MiB) | RSS before (MiB) "
               "| file (MiB) | speed vs Label Studio |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
     for rows, fmt, r in results:
-        shown = "records, not written" if fmt == RECORDS_ONLY else fmt
+        shown = "read, not written" if fmt == RECORDS_ONLY else fmt
         rate = r["rows"] / r["seconds"]
         out.write(f"| {rows:,} | {shown} | {r['seconds']:.2f} | {rate:,.0f} | {1e6 * r['seconds'] / r['rows']:.1f} "
                   f"| {1e6 * r['cpu'] / r['rows']:.1f} | {r['peak_mib']:.0f} | {r['baseline_mib']:.0f} "
@@ -295,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                                            "default: SQLite in a temporary folder")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="answer rows per batch, comma-separated")
     parser.add_argument("--formats", default=f"jsonl,parquet,{RECORDS_ONLY}",
-                        help=f"export formats; {RECORDS_ONLY}: build the records without writing them")
+                        help=f"export formats; {RECORDS_ONLY}: read the answers into tables without writing them")
     parser.add_argument("--child", metavar="BATCH_ID", help=argparse.SUPPRESS)
     parser.add_argument("--format", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)

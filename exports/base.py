@@ -10,9 +10,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from exports.records import AnswerRecord, ConsensusRecord, ExportMeta
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from exports.tables import TableLayout
 
 Record = ConsensusRecord | AnswerRecord
 SPLIT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -110,13 +115,18 @@ class WriteContext:
 
 def split_name(record: Record) -> str:
     """The record's split, checked to be usable as a file or folder name."""
-    if record.split is None:
-        raise ExportError(f"HIT {record.hit_id} has no split, but the export puts each split in its own "
+    return checked_split(record.split, record.hit_id)
+
+
+def checked_split(split: str | None, hit_id: str) -> str:
+    """A split of HIT ``hit_id``, checked to be there and usable as a file or folder name."""
+    if split is None:
+        raise ExportError(f"HIT {hit_id} has no split, but the export puts each split in its own "
                           "file or folder: give every record one (exports.assign_splits)")
-    if not SPLIT_NAME.match(record.split):
-        raise ExportError(f"HIT {record.hit_id}'s split {record.split!r} is not a usable name "
+    if not SPLIT_NAME.match(split):
+        raise ExportError(f"HIT {hit_id}'s split {split!r} is not a usable name "
                           "(letters, digits, _ and -)")
-    return record.split
+    return split
 
 
 def consensus_only(record: Record, format_name: str) -> ConsensusRecord:
@@ -127,3 +137,35 @@ def consensus_only(record: Record, format_name: str) -> ConsensusRecord:
 
 class WriterFactory(Protocol):
     def __call__(self, target: Path, context: WriteContext) -> Writer: ...
+
+
+class TableWriter(Protocol):
+    """One output of a tabular format (CSV, JSONL, Parquet): ``write_table`` is called with each table
+    of the export's layout (``exports.tables``), then ``finish`` once."""
+
+    def write_table(self, table: pa.Table) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TableContext:
+    """What a table writer needs besides its path: the tables' layout, the batch (Parquet needs it),
+    whether each split goes to its own output (the tables given then have no ``split`` column, except
+    to a format that keeps splits itself), and the export's files and open resources."""
+
+    layout: TableLayout
+    meta: ExportMeta | None
+    split_files: bool
+    files: OutputFiles
+    resources: ExitStack
+
+    @property
+    def required_meta(self) -> ExportMeta:
+        if self.meta is None:  # write() refuses earlier; this guards direct use of a writer
+            raise ExportError("this format needs the batch's ExportMeta")
+        return self.meta
+
+
+class TableWriterFactory(Protocol):
+    def __call__(self, target: Path, context: TableContext) -> TableWriter: ...

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from annotators.base import AnswerShape
-from exports.base import ExportFormatError, WriterFactory
+from exports.base import ExportFormatError, TableWriterFactory, WriterFactory
 from exports.coco import CocoWriter
 from exports.mturk_csv import MTurkCsvWriter
 from exports.parquet import ParquetWriter
@@ -38,14 +38,16 @@ def _text_spans(meta: ExportMeta) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Format:
-    """``fits``: the batches it can hold; ``consensus`` / ``answers``: the record kinds it holds;
-    ``needs_meta``: it cannot be written without the batch's ExportMeta; ``own_splits``: it keeps
-    splits itself (folders in its zip, or one file per split with one card) rather than one output
-    per split."""
+    """``open``: its writer of records, or ``open_tables``: its writer of tables (the tabular formats,
+    ``exports.tables``); ``fits``: the batches it can hold; ``consensus`` / ``answers``: the record
+    kinds it holds; ``needs_meta``: it cannot be written without the batch's ExportMeta; ``own_splits``:
+    it keeps splits itself (folders in its zip, or one file per split with one card) rather than one
+    output per split."""
 
     name: str
-    open: WriterFactory
     fits: Callable[[ExportMeta], bool]
+    open: WriterFactory | None = None
+    open_tables: TableWriterFactory | None = None
     answers: bool = False
     consensus: bool = True
     needs_meta: bool = True
@@ -53,17 +55,20 @@ class Format:
 
 
 REGISTRY: dict[str, Format] = {f.name: f for f in (
-    Format("csv", CsvWriter, _any_batch, answers=True, needs_meta=False),
-    Format("jsonl", JsonlWriter, _any_batch, answers=True, needs_meta=False),
-    Format("parquet", ParquetWriter, _any_batch, answers=True, own_splits=True),
-    Format("coco", CocoWriter, _image_labels),
-    Format("yolo", YoloWriter, _image_boxes, own_splits=True),
-    Format("voc", VocWriter, _image_boxes, own_splits=True),
-    Format("conll", ConllWriter, _text_spans),
-    Format("spans-jsonl", SpansJsonlWriter, _text_spans),
-    Format("mturk-csv", MTurkCsvWriter, _any_batch, answers=True, consensus=False, needs_meta=False),
+    Format("csv", _any_batch, open_tables=CsvWriter, answers=True, needs_meta=False),
+    Format("jsonl", _any_batch, open_tables=JsonlWriter, answers=True, needs_meta=False),
+    Format("parquet", _any_batch, open_tables=ParquetWriter, answers=True, own_splits=True),
+    Format("coco", _image_labels, CocoWriter),
+    Format("yolo", _image_boxes, YoloWriter, own_splits=True),
+    Format("voc", _image_boxes, VocWriter, own_splits=True),
+    Format("conll", _text_spans, ConllWriter),
+    Format("spans-jsonl", _text_spans, SpansJsonlWriter),
+    Format("mturk-csv", _any_batch, MTurkCsvWriter, answers=True, consensus=False, needs_meta=False),
 )}
 FORMATS: tuple[str, ...] = tuple(REGISTRY)
+
+
+TABULAR: tuple[str, ...] = tuple(spec.name for spec in REGISTRY.values() if spec.open_tables is not None)
 
 
 def get_format(name: str) -> Format:

@@ -70,7 +70,6 @@ class RowLayout:
         fields = ANSWER_FIELDS if answers else CONSENSUS_FIELDS
         self.tail = (*fields, SPLIT) if with_split else fields
         self._taken = {c.name for c in (*self.head, *self.tail)} | {SPLIT.name}
-        self._floats = {c.name for c in self.tail if c.kind == "float"}
         self._input_names: dict[str, str] = {}
 
     def input_name(self, column: str) -> str:
@@ -83,16 +82,6 @@ class RowLayout:
     def input_columns(self, names: Iterable[str]) -> tuple[Column, ...]:
         return tuple(Column(self.input_name(name), "string", f"The HIT's input column {name!r}.")
                      for name in names)
-
-    def row(self, record: Record) -> dict[str, Any]:
-        """The record as one row (input columns in the item's order)."""
-        row: dict[str, Any] = {column.name: getattr(record, column.name) for column in self.head}
-        for name, value in record.item.items():
-            row[self.input_name(name)] = value
-        for column in self.tail:
-            value = getattr(record, column.name)
-            row[column.name] = finite(value) if column.name in self._floats else value
-        return row
 
 
 def finite(value: float | None) -> float | None:

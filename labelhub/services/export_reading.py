@@ -2,8 +2,14 @@
 every record shares (``exports.ExportMeta``) and the records, read a page of HITs at a time, never all
 at once (``labelhub.services.export_records`` turns each page into records).
 
-- PostgreSQL: one REPEATABLE READ transaction, so the whole export sees one snapshot of the batch;
-  its HITs come through a server-side cursor (``yield_per``), each page's answers read beside it.
+Answer records (one per assignment: a million rows in a large batch) are read as columns into Arrow
+tables (``exports.tables``), which the tabular formats write as they are; records are made from them only
+for the formats that need records (the MTurk results CSV). Consensus records (one per HIT) are made a
+page of HITs at a time.
+
+- PostgreSQL: one REPEATABLE READ transaction, so the whole export sees one snapshot of the batch.
+  Answers stream out of one ``COPY (SELECT ...) TO STDOUT`` as CSV, parsed by pyarrow's CSV reader in
+  blocks; HITs for consensus records come through a server-side cursor (``yield_per``).
 - SQLite: every transaction takes the database's single write lock (``BEGIN IMMEDIATE``,
   labelhub.db), so the pages are read by HIT id (keyset), each in its own short transaction, and
   workers' submissions go on between them.
@@ -11,6 +17,7 @@ at once (``labelhub.services.export_records`` turns each page into records).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,13 +25,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, text
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 import annotators
 import exports
 from annotators.base import AnswerShape
 from exports.records import ExportMeta
+from exports.rows import utc_text
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError
 from labelhub.models import HIT, Batch, BatchState
 from labelhub.runtime import Runtime
@@ -148,25 +159,39 @@ def _prepare(db: Session, settings: Settings, actor: Actor, batch_public_id: str
         builder.accuracy = export_records.worker_accuracy(db, batch)
         builder.workers = export_records.worker_figures(
             db, batch, approval=request.format in export_records.APPROVAL_RATE_FORMATS)
+        builder.hit_types = export_records.hit_types(db, batch)
     return builder, builder.count(db)
 
 
 # --- streaming ---------------------------------------------------------------------------------------------
 
+COPY_BLOCK = 4 * 2**20  # bytes of CSV parsed into one table
+
 
 @dataclass(frozen=True)
 class RecordStream:
-    """An export's meta, how many rows it reads (HITs, or answers for answer records) and its records."""
+    """An export's meta, how many rows it reads (HITs, or answers for answer records), and its rows as
+    tables of the export's layout (``tables``) or as records (``records``)."""
 
     meta: ExportMeta
     total: int
-    pages: Callable[[], Iterator[tuple[int, list[Record]]]]
+    layout: exports.TableLayout
+    record_pages: Callable[[], Iterator[tuple[int, list[Record]]]]
+    table_pages: Callable[[], Iterator[tuple[int, pa.Table]]]
 
     def records(self, progress: Callable[[int, int], None] | None = None) -> Iterator[Record]:
         """The records in HIT order; ``progress(rows read, total)`` after each page."""
-        done = 0
-        for read, page in self.pages():
+        for page in self._progress(self.record_pages(), progress):
             yield from page
+
+    def tables(self, progress: Callable[[int, int], None] | None = None) -> Iterator[pa.Table]:
+        """The rows as tables of the export's layout, in HIT order; ``progress`` as for ``records``."""
+        yield from self._progress(self.table_pages(), progress)
+
+    def _progress(self, pages: Iterator[tuple[int, Any]], progress: Callable[[int, int], None] | None) -> Iterator[Any]:
+        done = 0
+        for read, page in pages:
+            yield page
             done += read
             if progress is not None:
                 progress(done, self.total)
@@ -185,9 +210,23 @@ def reading(rt: Runtime, actor: Actor, batch_public_id: str, request: ExportRequ
             db.execute(text("SET LOCAL TIME ZONE 'UTC'"))
         builder, total = _prepare(db, rt.settings, actor, batch_public_id, request, postgres=postgres)
         if postgres:
-            yield RecordStream(builder.meta, total, lambda: _cursor_pages(db, builder, page_size))
+            yield _stream(builder, total, lambda full: _copied(db, builder, full),
+                          lambda: _cursor_pages(db, builder, page_size))
             return
-    yield RecordStream(builder.meta, total, lambda: _keyset_pages(rt, builder, page_size))
+    yield _stream(builder, total, lambda full: _keyset_answers(rt, builder, page_size, full),
+                  lambda: _keyset_pages(rt, builder, page_size))
+
+
+def _stream(builder: RecordBuilder, total: int, answers: Callable[[bool], Iterator[pa.Table]],
+            consensus: Callable[[], Iterator[tuple[int, list[Record]]]]) -> RecordStream:
+    """Answers are read as tables (records made from them); consensus records are made a page at a
+    time (tables made from them)."""
+    if builder.request.answers:
+        return RecordStream(builder.meta, total, builder.layout,
+                            lambda: ((raw.num_rows, builder.answer_records(raw)) for raw in answers(True)),
+                            lambda: ((raw.num_rows, builder.answer_table(raw)) for raw in answers(False)))
+    return RecordStream(builder.meta, total, builder.layout, consensus,
+                        lambda: ((read, builder.layout.table(page)) for read, page in consensus()))
 
 
 def _cursor_pages(db: Session, builder: RecordBuilder, page_size: int) -> Iterator[tuple[int, list[Record]]]:
@@ -208,3 +247,83 @@ def _keyset_pages(rt: Runtime, builder: RecordBuilder, page_size: int) -> Iterat
             page = builder.read(db, hits)
         after = hits[-1][0]
         yield page
+
+
+def _copied(db: Session, builder: RecordBuilder, full: bool) -> Iterator[pa.Table]:
+    """PostgreSQL: the answers out of one COPY, as CSV parsed by pyarrow a block at a time (no Python
+    object per row), in the export's snapshot."""
+    statement = builder.answer_statement(full=full)
+    schema = builder.answer_schema(full=full)
+    sql = str(statement.compile(dialect=db.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    cursor = db.connection().connection.cursor()
+    try:
+        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            stream = io.BufferedReader(_CopyStream(copy), COPY_BLOCK)
+            if not stream.peek(1):  # no answers: pyarrow refuses an empty CSV
+                return
+            reader = pa_csv.open_csv(
+                stream,
+                read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=COPY_BLOCK),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False,
+                    true_values=["t"], false_values=["f"]))
+            for batch in reader:
+                yield _iso_times(pa.Table.from_batches([batch]))
+    finally:
+        cursor.close()
+
+
+def _iso_times(table: pa.Table) -> pa.Table:
+    """PostgreSQL's text for a time in UTC (2026-03-02 09:30:00.25+00) as ISO 8601 (2026-03-02T09:30:00.25+00:00)."""
+    for name in export_records.TIMES:
+        if name in table.column_names:
+            fixed = pc.binary_join_element_wise(pc.replace_substring(table.column(name), " ", "T"), ":00", "")
+            table = table.set_column(table.schema.get_field_index(name), name, fixed)
+    return table
+
+
+class _CopyStream(io.RawIOBase):
+    """A COPY's output as a readable binary stream (what pyarrow's CSV reader takes)."""
+
+    def __init__(self, copy: Any) -> None:
+        self._copy = copy
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill the buffer from as many of the COPY's chunks as fit (fewer calls from Python)."""
+        filled = 0
+        while filled < len(buffer):
+            if not self._pending:
+                chunk = self._copy.read()
+                if not chunk:
+                    break
+                self._pending = memoryview(chunk)
+            size = min(len(buffer) - filled, len(self._pending))
+            buffer[filled:filled + size] = self._pending[:size]
+            self._pending = self._pending[size:]
+            filled += size
+        return filled
+
+
+def _keyset_answers(rt: Runtime, builder: RecordBuilder, page_size: int, full: bool) -> Iterator[pa.Table]:
+    """SQLite: the answers of a page of HITs at a time, each page read in a transaction of its own."""
+    schema = builder.answer_schema(full=full)
+    statement: Select[Any] = builder.answer_statement(full=full)
+    after = 0
+    while True:
+        with rt.sessions() as db:
+            hit_ids = db.scalars(select(H.id).where(H.batch_id == builder.batch.id, H.id > after)
+                                 .order_by(H.id).limit(page_size)).all()
+            if not hit_ids:
+                return
+            rows = db.execute(statement.where(H.id.between(hit_ids[0], hit_ids[-1]))).all()
+        after = hit_ids[-1]
+        if rows:
+            columns = dict(zip(schema.names, zip(*rows, strict=True), strict=True))
+            for name in export_records.TIMES:
+                if name in columns:
+                    columns[name] = tuple(None if moment is None else utc_text(moment) for moment in columns[name])
+            yield pa.Table.from_arrays([pa.array(columns[field.name], field.type) for field in schema], schema=schema)

@@ -14,10 +14,13 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -39,6 +42,7 @@ from sqlalchemy.orm import Session
 import exports
 from annotators.base import AnswerShape
 from exports.records import AnswerRecord, ConsensusRecord, ExportMeta, HITFacts
+from exports.tables import TEXT_VALUE_SHAPES, TIME, TableLayout
 from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch, ConsensusLabel, HITType, Worker
 from labelhub.models import WorkerScore as Score
 from labelhub.money import format_amount
@@ -57,6 +61,8 @@ CACHED_JSON = 256  # answers up to this many characters are parsed once per expo
 MAX_CACHED = 100_000
 
 Record = ConsensusRecord | AnswerRecord
+TEXT_TIME = pa.string()  # a time as ISO 8601 text in UTC, as the export tables hold it
+TIMES = ("accepted_at", "submitted_at", "auto_approval_at", "approved_at", "rejected_at", "created_at", "expires_at")
 ANSWER_FIELDS = ("hit_id", "assignment_id", "worker_id", "item", "answer", "value", "status", "accepted_at",
                  "submitted_at", "work_seconds", "worker_accuracy", "worker_accuracy_low", "worker_accuracy_high",
                  "llm_probability", "llm_band", "is_gold", "auto_approval_at", "approved_at", "rejected_at",
@@ -124,9 +130,12 @@ class RecordBuilder:
     hit_types: dict[int, tuple[HITType, Decimal]] = field(default_factory=dict)
     value_of: Callable[[dict[str, Any] | None], Any] = field(init=False)
     load: Callable[[str | None], Any] = field(init=False, default_factory=json_reader)
+    layout: TableLayout = field(init=False)
 
     def __post_init__(self) -> None:
         self.value_of = value_reader(self.meta.shape)
+        self.layout = TableLayout.for_records(self.meta, answers=self.request.answers,
+                                              with_split=self.request.filters.split is not None, first_item={})
 
     @property
     def filters(self) -> ExportFilters:
@@ -200,10 +209,7 @@ class RecordBuilder:
         return int(db.scalar(select(func.count()).select_from(joined).where(*conditions)) or 0)
 
     def read(self, db: Session, hits: Sequence[Any]) -> tuple[int, list[Record]]:
-        """One page of HITs (rows of ``hit_statement``) -> (rows read, their records)."""
-        if self.request.answers:
-            records = self._answer_records(db, hits)
-            return len(records), records
+        """One page of HITs (rows of ``hit_statement``) -> (HITs read, their consensus records)."""
         return len(hits), self._consensus_records(db, hits)
 
     # consensus records
@@ -243,49 +249,132 @@ class RecordBuilder:
         target = stratum(value)
         return sum(stratum(self.value_of(answer)) == target for answer, _, _ in answers) / len(answers)
 
-    # answer records
+    # answer records: read as columns (one row per assignment), never a Python object per row unless
+    # records are asked for (``answer_records``)
 
-    def _answer_records(self, db: Session, hits: Sequence[Any]) -> list[Record]:
-        by_id = {hit[0]: hit for hit in hits}
-        rows = self._rows(db,
-            select(A.hit_id, A.public_id, A.worker_id, _json(A.answer), type_coerce(A.status, String),
-                   self._time(A.accepted_at), self._time(A.submitted_at), self._time(A.auto_approval_at),
-                   self._time(A.approved_at), self._time(A.rejected_at), A.requester_feedback, F.probability, F.band)
-            .select_from(Assignment.__table__.outerjoin(AnswerFlag.__table__, F.assignment_id == A.id))
-            .where(self._among(A.hit_id, list(by_id)), *self.answer_conditions()).order_by(A.hit_id, A.id))
-        shared: dict[int, tuple[str, dict[str, Any], bool, HITFacts, str | None]] = {}
-        records: list[Record] = []
+    def answer_statement(self, *, full: bool) -> Select[Any]:
+        """One row per answer the export keeps, in HIT then assignment order, with the columns of
+        ``answer_table`` (``full``: and those ``answer_records`` needs besides)."""
+        value = self._answer_value()
+        inputs = [cast(H.data[raw].as_string(), Text).label(f"input_{n}")
+                  for n, raw in enumerate(self.meta.input_columns)]
+        columns: list[Any] = [
+            H.id.label("hit_pk"), H.public_id.label("hit_id"), A.public_id.label("assignment_id"),
+            A.worker_id.label("worker_pk"), *inputs, value.label("value"),
+            type_coerce(A.status, String).label("status"), self._time(A.accepted_at).label("accepted_at"),
+            self._time(A.submitted_at).label("submitted_at"), F.probability.label("llm_probability"),
+            F.band.label("llm_band"), H.is_gold.label("is_gold")]
+        if full:
+            columns += [_json(A.answer).label("answer"), _json(H.data).label("data"),
+                        H.hit_type_id.label("hit_type_pk"), A.requester_feedback.label("requester_feedback"),
+                        H.max_assignments.label("max_assignments"),
+                        H.requester_annotation.label("requester_annotation"),
+                        *(self._time(column).label(column.name) for column in (
+                            A.auto_approval_at, A.approved_at, A.rejected_at, H.created_at, H.expires_at))]
+        joined = (HIT.__table__.outerjoin(ConsensusLabel.__table__, C.hit_id == H.id)
+                  .join(Assignment.__table__, A.hit_id == H.id)
+                  .outerjoin(AnswerFlag.__table__, F.assignment_id == A.id))
+        return (select(*columns).select_from(joined).where(*self.hit_conditions(), *self.answer_conditions())
+                .order_by(H.id, A.id))
+
+    def _answer_value(self) -> ColumnElement[Any]:
+        """The answer's value in the batch's shape, as the tables hold it: a label or text, else JSON text."""
+        key = VALUE_KEYS.get(self.meta.shape)
+        if self.meta.shape is AnswerShape.MULTI_LABEL:
+            key = "labels"
+        if key is None:
+            return _json(A.answer)
+        if self.meta.shape in TEXT_VALUE_SHAPES:
+            return cast(A.answer[key].as_string(), Text)
+        return cast(A.answer[key], Text)
+
+    def answer_schema(self, *, full: bool) -> pa.Schema:
+        """The types of ``answer_statement``'s columns, as its rows are read into tables; times are ISO
+        8601 text in UTC (``TEXT_TIME``), as the tables hold them (``exports.tables``)."""
+        types: list[tuple[str, pa.DataType]] = [
+            ("hit_pk", pa.int64()), ("hit_id", pa.string()), ("assignment_id", pa.string()), ("worker_pk", pa.int64()),
+            *((f"input_{n}", pa.string()) for n in range(len(self.meta.input_columns))), ("value", pa.string()),
+            ("status", pa.string()), ("accepted_at", TEXT_TIME), ("submitted_at", TEXT_TIME),
+            ("llm_probability", pa.float64()),
+            ("llm_band", pa.string()), ("is_gold", pa.bool_())]
+        if full:
+            types += [("answer", pa.string()), ("data", pa.string()), ("hit_type_pk", pa.int64()),
+                      ("requester_feedback", pa.string()), ("max_assignments", pa.int64()),
+                      ("requester_annotation", pa.string()), ("auto_approval_at", TEXT_TIME),
+                      ("approved_at", TEXT_TIME), ("rejected_at", TEXT_TIME), ("created_at", TEXT_TIME),
+                      ("expires_at", TEXT_TIME)]
+        return pa.schema(types)
+
+    def answer_table(self, raw: pa.Table) -> pa.Table:
+        """Rows of ``answer_statement`` (as a table of its columns) -> a table of the export's layout."""
+        layout = self.layout
+        workers = pa.array(list(self.workers), pa.int64())
+        row_worker = pc.index_in(raw.column("worker_pk"), value_set=workers)
         unscored = (None, None, None)
-        for (hit_id, assignment_id, worker_id, answer_text, status, accepted, submitted, auto_approval,
-             approved, rejected, feedback, probability, band) in rows:
-            if hit_id not in shared:
-                shared[hit_id] = self._hit(db, by_id[hit_id])
-            public_id, item, is_gold, facts, split = shared[hit_id]
+        scores = [self.accuracy.get(worker, unscored) for worker in self.workers]
+        by_name: dict[str, Any] = {
+            "hit_id": raw.column("hit_id"), "assignment_id": raw.column("assignment_id"),
+            "worker_id": pc.take(pa.array([public for public, _ in self.workers.values()], pa.string()), row_worker),
+            "value": raw.column("value"), "status": raw.column("status"),
+            "accepted_at": raw.column("accepted_at"), "submitted_at": raw.column("submitted_at"),
+            "work_seconds": pc.divide(pc.cast(pc.subtract(pc.cast(raw.column("submitted_at"), TIME),
+                                                          pc.cast(raw.column("accepted_at"), TIME)), pa.int64()), 1e6),
+            "llm_probability": raw.column("llm_probability"), "llm_band": raw.column("llm_band"),
+            "is_gold": raw.column("is_gold"),
+            **{name: pc.take(pa.array([score[n] for score in scores], pa.float64()), row_worker) for n, name in
+               enumerate(("worker_accuracy", "worker_accuracy_low", "worker_accuracy_high"))},
+            **{column: raw.column(f"input_{n}") for n, column in enumerate(layout.inputs.values())},
+        }
+        if "split" in layout.schema.names:
+            hits = pa.array(list(self.splits), pa.string())
+            by_name["split"] = pc.take(pa.array(list(self.splits.values()), pa.string()),
+                                       pc.index_in(raw.column("hit_id"), value_set=hits))
+        return pa.Table.from_arrays([by_name[name] for name in layout.schema.names], schema=layout.schema)
+
+    def answer_records(self, raw: pa.Table) -> list[Record]:
+        """Rows of ``answer_statement(full=True)`` -> AnswerRecords (the MTurk results CSV's and notebooks')."""
+        table = self.answer_table(raw)
+        records: list[Record] = []
+        columns = ("hit_id", "assignment_id", "worker_id", "status", "work_seconds", "worker_accuracy",
+                   "worker_accuracy_low", "worker_accuracy_high", "llm_probability", "llm_band", "is_gold")
+        extra = ("answer", "data", "hit_type_pk", "requester_feedback", "max_assignments", "requester_annotation",
+                 "worker_pk")
+        rows = zip(*(table.column(name).to_pylist() for name in columns),
+                   *(raw.column(name).to_pylist() for name in extra),
+                   *(_moments(raw.column(name)) for name in TIMES), strict=True)
+        for (hit_id, assignment_id, worker_id, status, seconds, mean, low, high, probability, band, is_gold,
+             answer_text, data, hit_type_pk, feedback, max_assignments, annotation, worker_pk,
+             accepted, submitted, auto_approval, approved, rejected, created, expires) in rows:
             answer = self.load(answer_text)
-            worker, approval_rate = self.workers[worker_id]
-            mean, low, high = self.accuracy.get(worker_id, unscored)
-            seconds = None if submitted is None else (submitted - accepted).total_seconds()
-            # Positional (a third of the keyword call's cost over a million records), in ANSWER_FIELDS' order.
+            facts = self._facts(hit_type_pk, created, expires, max_assignments, annotation)
+            # Positional, in ANSWER_FIELDS' order.
             records.append(AnswerRecord(
-                public_id, assignment_id, worker, item, answer, self.value_of(answer), status, accepted, submitted,
-                seconds, mean, low, high, probability, band, is_gold, auto_approval, approved, rejected, feedback,
-                approval_rate, facts, split))
+                hit_id, assignment_id, worker_id, self.load(data) or {}, answer, self.value_of(answer), status,
+                accepted, submitted, seconds, mean, low, high, probability, band, is_gold, auto_approval, approved,
+                rejected, feedback, self.workers[worker_pk][1], facts, self.splits.get(hit_id)))
         return records
 
-    def _hit(self, db: Session, hit: Any) -> tuple[str, dict[str, Any], bool, HITFacts, str | None]:
-        """What every answer record of a HIT shares: its id, row, gold flag, MTurk facts and split."""
-        _, public_id, data, is_gold, _, hit_type_id, created, expires, max_assignments, annotation, *_ = hit
-        if hit_type_id not in self.hit_types:
-            found = db.get_one(HITType, hit_type_id)
-            self.hit_types[hit_type_id] = (found, Decimal(format_amount(found.reward_micros)))
-        hit_type, reward = self.hit_types[hit_type_id]
-        facts = HITFacts(hit_type_id=hit_type.public_id, title=hit_type.title, description=hit_type.description,
-                         keywords=hit_type.keywords, reward=reward, created_at=created, max_assignments=max_assignments,
-                         requester_annotation=annotation,
-                         assignment_duration_seconds=hit_type.assignment_duration_seconds,
-                         auto_approval_delay_seconds=hit_type.auto_approval_delay_seconds, expires_at=expires,
-                         lifetime_seconds=int((expires - created).total_seconds()))
-        return public_id, self.load(data) or {}, is_gold, facts, self.splits.get(public_id)
+    def _facts(self, hit_type_pk: int, created: datetime, expires: datetime, max_assignments: int,
+               annotation: str | None) -> HITFacts:
+        """A HIT's MTurk facts: its HIT type's (``hit_types``) and its own."""
+        hit_type, reward = self.hit_types[hit_type_pk]
+        return HITFacts(hit_type_id=hit_type.public_id, title=hit_type.title, description=hit_type.description,
+                        keywords=hit_type.keywords, reward=reward, created_at=created, max_assignments=max_assignments,
+                        requester_annotation=annotation,
+                        assignment_duration_seconds=hit_type.assignment_duration_seconds,
+                        auto_approval_delay_seconds=hit_type.auto_approval_delay_seconds, expires_at=expires,
+                        lifetime_seconds=int((expires - created).total_seconds()))
+
+
+def _moments(column: pa.ChunkedArray) -> list[Any]:
+    """ISO 8601 texts -> aware datetimes (None stays None)."""
+    return [None if text is None else datetime.fromisoformat(text) for text in column.to_pylist()]
+
+
+def hit_types(db: Session, batch: Batch) -> dict[int, tuple[HITType, Decimal]]:
+    """The HIT types of the batch's HITs (one, unless HITs were moved), with their rewards."""
+    found = db.scalars(select(HITType).where(HITType.id.in_(select(H.hit_type_id).where(H.batch_id == batch.id))))
+    return {hit_type.id: (hit_type, Decimal(format_amount(hit_type.reward_micros))) for hit_type in found}
 
 
 def worker_accuracy(db: Session, batch: Batch) -> dict[int, tuple[float, float, float]]:

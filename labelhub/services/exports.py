@@ -66,9 +66,13 @@ def _write(rt: Runtime, stream: export_reading.RecordStream, request: ExportRequ
         if progress is not None:
             progress(done, total)
 
+    split_files = request.filters.split_files
     try:
+        if request.format in exports.formats.TABULAR:
+            return exports.write_tables(stream.tables(report), request.format, target, layout=stream.layout,
+                                        meta=stream.meta, split_files=split_files)
         return exports.write(stream.records(report), request.format, target, meta=stream.meta,
-                             split_files=request.filters.split_files, answers=request.answers)
+                             split_files=split_files, answers=request.answers)
     except exports.ExportFormatError as exc:
         raise InvalidInputError({"format": str(exc)}, entity="export") from None
     except exports.ExportError as exc:

@@ -88,14 +88,15 @@ def test_input_column_named_like_a_record_column_is_prefixed(tmp_path):
 
 
 @pytest.mark.parametrize("format_name", ["csv", "jsonl"])
-def test_without_meta_the_notebook_case_still_writes(tmp_path, format_name):
+def test_without_meta_the_columns_are_the_first_records(tmp_path, format_name):
     records = (ConsensusRecord(hit_id=f"H{n}", item={"text": f"t{n}", **({"extra": "x"} if n == 2 else {})},
                                value=["a", "b"][n % 2], confidence=0.5, answers=3, agreement=1.0, method="mv")
                for n in range(4))
     summary = exports.write(records, format_name, tmp_path / f"nb.{format_name}")
     frame = read(summary.path, format_name)
     assert list(frame["value"]) == ["a", "b", "a", "b"]
-    assert "extra" in frame.columns  # a column only a later record has still gets its place
+    assert list(frame.columns[:2]) == ["hit_id", "text"]
+    assert "extra" not in frame.columns  # the layout is fixed by the first record: ExportMeta names them all
 
 
 @pytest.mark.parametrize("format_name", ["csv", "jsonl"])
