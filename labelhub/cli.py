@@ -387,11 +387,12 @@ def _split_sizes(value: str | None) -> tuple[float, ...] | None:
               help="Seeded train/validation/test splits stratified by label, by relative size (0.8,0.1,0.1).")
 @click.option("--seed", type=int, default=0, show_default=True, help="The splits' seed.")
 @click.option("--split-files", is_flag=True, help="One file per split instead of a split column.")
+@click.option("--include-images", is_flag=True, help="yolo and voc: copy the stored images into the zip.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
 @pass_state
 def export_command(state: State, batch_id: str, format_name: str, output: str, answers: bool, status: str,
                    min_confidence: float | None, exclude_llm_flagged: bool, gold: str, split: str | None,
-                   seed: int, split_files: bool, progress: bool) -> None:
+                   seed: int, split_files: bool, include_images: bool, progress: bool) -> None:
     """Export batch BATCH_ID's consensus labels (or answers) to PATH in format F.
 
     Bad input (unknown batch or format, a format that does not fit the batch, bad filter values) ends
@@ -405,7 +406,8 @@ def export_command(state: State, batch_id: str, format_name: str, output: str, a
     from labelhub.services.export_commands import ExportFilters, ExportRequest
 
     filters = ExportFilters(status=status, min_confidence=min_confidence, exclude_llm_flagged=exclude_llm_flagged,
-                            gold=gold, split=_split_sizes(split), seed=seed, split_files=split_files)
+                            gold=gold, split=_split_sizes(split), seed=seed, split_files=split_files,
+                            include_images=include_images)
     request = ExportRequest(format_name, answers=answers, filters=filters)
     with tqdm(unit=" rows", file=sys.stderr, disable=not progress, desc=f"Exporting {batch_id}") as bar:
         def advance(done: int, total: int) -> None:

@@ -52,6 +52,8 @@ CREATE_EXPORT = obj({
     "seed": between(0, MAX_SEED, default=0, description="the splits' seed: the same seed, the same splits"),
     "split_files": BOOLEAN | {"default": False, "description": "one file per split (downloaded as one zip) "
                                                                "instead of a split column; needs split"},
+    "include_images": BOOLEAN | {"default": False, "description": "copy the stored images into the zip "
+                                                                  "(yolo and voc only)"},
 }, "format")
 
 EXPORT = record({
@@ -85,7 +87,8 @@ def parse_request(body: dict[str, Any]) -> ExportRequest:
     filters = ExportFilters(status=body["status"], min_confidence=body.get("min_confidence"),
                             exclude_llm_flagged=body["exclude_llm_flagged"], gold=body["gold"],
                             split=None if split is None else tuple(split[name] for name in SPLITS),
-                            seed=body["seed"], split_files=body["split_files"])
+                            seed=body["seed"], split_files=body["split_files"],
+                            include_images=body["include_images"])
     return ExportRequest(body["format"], answers=body["answers"], filters=filters)
 
 

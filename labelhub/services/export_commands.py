@@ -17,6 +17,7 @@ SPLITS = ("train", "validation", "test")
 MAX_SEED = 2**32 - 1
 FORMATS: tuple[str, ...] = tuple(exports.FORMATS)
 MAX_SPLIT_SIZE = 100  # relative sizes: 0.8, 0.1, 0.1 or 80, 10, 10
+IMAGE_FORMATS = ("yolo", "voc")  # the formats that can carry the stored images in their zip
 
 
 def _is_number(value: Any) -> bool:
@@ -34,7 +35,7 @@ class ExportFilters:
     for consensus records, HITs whose consensus counted such an answer. ``gold``: include, exclude or
     only gold HITs. ``split``: the relative sizes of train, validation and test (8, 1, 1 or 0.8, 0.1,
     0.1), stratified by label and seeded by ``seed``; ``split_files``: one file per split instead of a
-    ``split`` column."""
+    ``split`` column. ``include_images``: copy the stored images into the zip (IMAGE_FORMATS only)."""
 
     status: str = "submitted"
     min_confidence: float | None = None
@@ -43,16 +44,16 @@ class ExportFilters:
     split: tuple[float, float, float] | None = None
     seed: int = 0
     split_files: bool = False
+    include_images: bool = False
 
     def __post_init__(self) -> None:
-        problems: dict[str, str] = {}
+        problems: dict[str, str] = {name: "must be true or false" for name in (
+            "exclude_llm_flagged", "split_files", "include_images") if not isinstance(getattr(self, name), bool)}
         if self.status not in STATUSES:
             problems["status"] = "must be submitted (every submitted answer) or approved (approved answers only)"
         if self.min_confidence is not None and not (_is_number(self.min_confidence)
                                                     and 0 <= self.min_confidence <= 1):
             problems["min_confidence"] = "must be a number from 0 to 1"
-        if not isinstance(self.exclude_llm_flagged, bool):
-            problems["exclude_llm_flagged"] = "must be true or false"
         if self.gold not in GOLD:
             problems["gold"] = "must be include, exclude or only"
         if self.split is not None and not _valid_split(self.split):
@@ -60,9 +61,7 @@ class ExportFilters:
                                 f"to {MAX_SPLIT_SIZE}, at least one above 0 (e.g. 0.8,0.1,0.1)"
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
             problems["seed"] = f"must be an integer from 0 to {MAX_SEED}"
-        if not isinstance(self.split_files, bool):
-            problems["split_files"] = "must be true or false"
-        elif self.split_files and self.split is None:
+        if self.split_files is True and self.split is None:
             problems["split_files"] = "needs split (the sizes of train, validation and test)"
         if problems:
             raise InvalidInputError(problems, entity="export")
@@ -102,6 +101,9 @@ class ExportRequest:
         if self.format not in FORMATS:
             raise InvalidInputError({"format": f"{str(self.format)[:40]!r} is not a format; formats: "
                                                f"{', '.join(FORMATS)}"}, entity="export")
+        if self.filters.include_images and self.format not in IMAGE_FORMATS:
+            raise InvalidInputError({"include_images": f"only {' and '.join(IMAGE_FORMATS)} carry the images; "
+                                                       f"{self.format} refers to them by URL"}, entity="export")
 
     @property
     def records(self) -> str:

@@ -72,7 +72,8 @@ def _write(rt: Runtime, stream: export_reading.RecordStream, request: ExportRequ
             return exports.write_tables(stream.tables(report), request.format, target, layout=stream.layout,
                                         meta=stream.meta, split_files=split_files)
         return exports.write(stream.records(report), request.format, target, meta=stream.meta,
-                             split_files=split_files, answers=request.answers)
+                             split_files=split_files, answers=request.answers,
+                             include_images=request.filters.include_images)
     except exports.ExportFormatError as exc:
         raise InvalidInputError({"format": str(exc)}, entity="export") from None
     except exports.ExportError as exc:

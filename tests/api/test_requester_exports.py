@@ -143,6 +143,8 @@ def test_another_requester_the_sandbox_and_workers_are_refused(api, client, crow
     ({"format": "jsonl", "split_files": True}, "split_files"),
     ({"format": "jsonl", "seed": -1}, "seed"),
     ({"format": "jsonl", "colour": "red"}, "colour"),
+    ({"format": "jsonl", "include_images": True}, "include_images"),
+    ({"format": "yolo", "include_images": "yes"}, "include_images"),
 ])
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_queued(api, crowd, requester, body, field):
     refused = api.post(f"/requester/batches/{crowd.batch_id}/exports", token=token(requester), json=body, expect=400)

@@ -84,6 +84,7 @@ def test_export_mturk_batch_results(invoke, crowd, tmp_path):
     (["{batch}", "-f", "jsonl", "--split", "0.8,0.2"], "Invalid value for '--split'"),
     (["{batch}", "-f", "jsonl", "--split-files"], "split_files: needs split"),
     (["{batch}", "-f", "jsonl", "--seed", "-4"], "seed: must be an integer"),
+    (["{batch}", "-f", "csv", "--include-images"], "include_images: only yolo and voc carry the images"),
 ])
 def test_bad_input_fails_in_one_line_and_writes_nothing(invoke, crowd, tmp_path, args, message):
     target = tmp_path / "out.file"

@@ -252,6 +252,8 @@ def test_a_batch_still_being_built_is_refused(runtime, crowd):
     (lambda: ExportFilters(split=(0.8, -0.1, 0.3)), "split"),
     (lambda: ExportFilters(seed=-1), "seed"),
     (lambda: ExportFilters(split_files=True), "split_files"),
+    (lambda: ExportFilters(include_images="yes"), "include_images"),
+    (lambda: ExportRequest("jsonl", filters=ExportFilters(include_images=True)), "include_images"),
 ])
 def test_bad_requests_name_the_field(make, field):
     with pytest.raises(InvalidInputError) as raised:
