@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from exports.base import Record
-from exports.records import AnswerRecord, ConsensusRecord
+from exports.records import ConsensusRecord
 
 ColumnKind = Literal["string", "int", "float", "bool", "time", "value"]
 
@@ -132,7 +131,3 @@ def cell_text(value: Any) -> str:
     if isinstance(value, (int, float, Decimal)):
         return str(value)
     return json_text(value)
-
-
-def record_kind(record: Record) -> str:
-    return "answer" if isinstance(record, AnswerRecord) else "consensus"
