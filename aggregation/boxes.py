@@ -32,6 +32,8 @@ class BoxAggregator:
     Hyperparameters:
         iou_threshold: the least IoU with a group's current mean box for a box to join the group.
         min_support: the least share of the task's workers who must have drawn a box for it to stay.
+        decimals: the consensus coordinates are rounded to this many decimals (2: the 0.01 px of
+            LabelHub's box answers); None keeps the means as they are.
 
     Fitted attributes:
         boxes_: Series indexed by task, the consensus boxes ``[x, y, w, h, label]``.
@@ -44,6 +46,7 @@ class BoxAggregator:
 
     iou_threshold: float = 0.5
     min_support: float = 0.5
+    decimals: int | None = 2
 
     boxes_: pd.Series = attr.ib(init=False)
     confidence_: pd.Series = attr.ib(init=False)
@@ -62,7 +65,7 @@ class BoxAggregator:
                          zip(group[WORKER], group[LABEL], strict=True)}
             clusters = cluster_regions(by_worker, box_iou, _mean_box, self.iou_threshold)
             kept = [c for c in clusters if len(c.members) >= self.min_support * len(by_worker)]
-            boxes[task] = [[*map(float, c.consensus), c.label] for c in kept]
+            boxes[task] = [[*map(self._coordinate, c.consensus), c.label] for c in kept]
             confidence[task] = [len(c.members) / len(by_worker) for c in kept]
             ious[task] = [float(box_iou(np.stack(list(c.members.values())), c.consensus[None])[:, 0].mean())
                           for c in kept]
@@ -75,6 +78,9 @@ class BoxAggregator:
 
     def fit_predict(self, data: pd.DataFrame) -> pd.Series:
         return self.fit(data).boxes_
+
+    def _coordinate(self, value: float) -> float:
+        return float(value) if self.decimals is None else round(float(value), self.decimals)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

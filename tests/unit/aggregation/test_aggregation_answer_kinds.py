@@ -88,6 +88,14 @@ def test_box_aggregator_averages_matched_boxes_and_drops_lone_ones():
     assert model.iou_["img"][0] > 0.85
 
 
+def test_consensus_boxes_are_rounded_like_the_answers_unless_asked_not_to():
+    data = frame([("w1", "img", [[10, 10, 50, 50, "car"]]), ("w2", "img", [[10, 11, 50, 50, "car"]]),
+                  ("w3", "img", [[11, 11, 50, 50, "car"]])])
+
+    assert BoxAggregator().fit(data).boxes_["img"][0][:4] == [10.33, 10.67, 50, 50]
+    assert BoxAggregator(decimals=None).fit(data).boxes_["img"][0][:2] == [31 / 3, 32 / 3]
+
+
 def test_box_aggregator_counts_missed_and_extra_boxes_per_worker():
     workers = BoxAggregator().fit(boxes_frame()).workers_
 
