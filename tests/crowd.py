@@ -58,7 +58,7 @@ def hit_type(requirements: tuple[RequirementSpec, ...] = (), **overrides) -> HIT
                                  reward_micros=parse_amount("0.02"), requirements=requirements, **overrides)
 
 
-def make_crowd(rt: Runtime, factory: Factory, *, items: int = 40, gold: int = 8, max_assignments: int = 3,
+def make_crowd(rt: Runtime, factory: Factory, *, items: int = 40, gold: int = 8, max_assignments: int | None = None,
                quality: QualitySettings | None = None, gold_assignments: int = 9, seed: int = 3,
                requester: RequesterHandle | None = None, spec: HITTypeSpec | None = None) -> Crowd:
     draw = random.Random(seed)

@@ -12,7 +12,9 @@ request and only who sends it differs.
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from labelhub import create_app, ids, jobs
 from labelhub.mturk.operations import OPERATIONS
@@ -141,6 +145,10 @@ HIT_TYPE_FIELDS = {"title": "Describe the picture", "description": "One sentence
 NEW_BATCH = HIT_TYPE_FIELDS | {"name": "Matrix batch", "task_type": "text_classification",
                                "config": {"labels": ["positive", "negative"]}, "rows": [{"text": "fine"}],
                                "lifetime_seconds": 3600}
+UPLOAD_BOUNDARY, NEW_BATCH_UPLOAD = encode_multipart({
+    "settings": json.dumps({name: value for name, value in NEW_BATCH.items() if name != "rows"}),
+    "file": FileStorage(io.BytesIO(b"text\r\nfine\r\n"), filename="rows.csv", content_type="text/csv")},
+    boundary="matrix-upload")
 NEW_HIT = HIT_TYPE_FIELDS | {"question": "<p>What is shown?</p>", "lifetime_seconds": 3600}
 
 
@@ -239,10 +247,13 @@ MATRIX: dict[tuple[str, str], Call] = {
     (R + "/assignments/<assignment_id>/approve", "POST"): Call(
         Surface.REST, REQUESTER_OBJECT, {"assignment_id": "fresh_submitted"}, json=lambda _: {}),
     (R + "/assignments/<assignment_id>/reject", "POST"): Call(
-        Surface.REST, REQUESTER_OBJECT, {"assignment_id": "fresh_submitted"}, json=lambda _: {"feedback": "Off topic"}),
+        Surface.REST, REQUESTER_OBJECT, {"assignment_id": "fresh_submitted"},
+        json=lambda _: {"requester_feedback": "Off topic"}),
     # ... batches and quality
     (R + "/batches", "GET"): Call(Surface.REST, REQUESTER_ACCOUNT, lists=True),
     (R + "/batches", "POST"): Call(Surface.REST, REQUESTER_ACCOUNT, json=lambda _: NEW_BATCH),
+    (R + "/batch-files", "POST"): Call(Surface.REST, REQUESTER_ACCOUNT, raw=NEW_BATCH_UPLOAD,
+                                       content_type=f"multipart/form-data; boundary={UPLOAD_BOUNDARY}"),
     (R + "/batches/<batch_id>", "GET"): Call(Surface.REST, REQUESTER_OBJECT, BATCH),
     (R + "/batches/<batch_id>/aggregate", "POST"): Call(Surface.REST, REQUESTER_OBJECT, BATCH),
     (R + "/batches/<batch_id>/quality", "PUT"): Call(Surface.REST, REQUESTER_OBJECT, {"batch_id": "fresh_batch"},

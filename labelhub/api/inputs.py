@@ -93,16 +93,21 @@ def parse_body(schema: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON body (an empty body counts as ``{}``), validated; 413 for bodies over the size limit."""
     raw = request.get_data(cache=True)
     if not raw.strip():
-        body: Any = {}
-    elif not request.is_json:
+        return checked_json(schema, b"{}", field="body")
+    if not request.is_json:
         given = request.mimetype or "none"
         raise InvalidInputError({"content_type": f"must be application/json (got {given})"})
-    else:
-        try:
-            body = client_json.loads(raw)
-        except client_json.UnreadableJSON as exc:
-            raise InvalidInputError({"body": str(exc)}) from None
-    problems = dict(islice(client_json.problems(body, root="body"), MAX_ERRORS))
+    return checked_json(schema, raw, field="body")
+
+
+def checked_json(schema: Mapping[str, Any], raw: str | bytes, *, field: str) -> dict[str, Any]:
+    """JSON text (a body, or a multipart form's JSON field named ``field``) validated against ``schema``,
+    with its defaults."""
+    try:
+        body = client_json.loads(raw)
+    except client_json.UnreadableJSON as exc:
+        raise InvalidInputError({field: str(exc)}) from None
+    problems = dict(islice(client_json.problems(body, root=field), MAX_ERRORS))
     if problems:
         raise InvalidInputError(problems)
     problems = problems_of(schema, body)

@@ -103,12 +103,9 @@ def notify(body: dict[str, Any]) -> NotifyWorkers:
 def create_batch(body: dict[str, Any]) -> CreateBatch:
     """A batch of a registered task type (the schema's enum); InvalidInputError names the body's fields."""
     quality = QualitySettings.parse(body["quality"]) if "quality" in body else None
-    if quality is not None and quality.overlap is not None and "max_assignments" in body:
-        raise InvalidInputError({"max_assignments": "is set by quality.overlap (HITs start with its "
-                                                    "min_assignments)"})
     template = body.get("question_template") or f"<p>{html.escape(body['title'])}</p>"
     return CreateBatch(name=body["name"], template_kind=body["task_type"], question_template=template,
                        hit_type=hit_type_spec(body), rows=tuple(body["rows"]),
-                       lifetime_seconds=body["lifetime_seconds"], max_assignments=body.get("max_assignments", 1),
+                       lifetime_seconds=body["lifetime_seconds"], max_assignments=body.get("max_assignments"),
                        template_config=body["config"], quality=quality,
                        gold_assignments=body.get("gold_assignments"))

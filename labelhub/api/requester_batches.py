@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 
-from labelhub.api import parsing, schemas, serializers
+from labelhub.api import inputs, parsing, schemas, serializers
 from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
+from labelhub.errors import InvalidInputError
 from labelhub.models import BatchState
-from labelhub.services import batch_builds, batch_quality, batch_results, batches, gold, llm_flags
+from labelhub.services import batch_builds, batch_files, batch_quality, batch_results, batches, gold, llm_flags
 from labelhub.services.actors import Actor
 from quality import plots
 
@@ -23,8 +24,42 @@ routes = Routes(tag="Requester: batches and quality", prefix="/requester", role=
              "Location; the batch is listed, without HITs, until the job succeeds, and removed if it fails)",
              body=schemas.CREATE_BATCH, response=ref("Batch"), status=201, accepted=ref("Job"))
 def create_batch(actor: Actor, body: dict[str, Any]) -> Any:
+    return _created(parsing.create_batch(body), actor)
+
+
+UPLOAD = {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file", "settings"],
+    "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "the rows: CSV with a header row (MTurk's batch input file; a _gold column holds a "
+                                "gold row's answer as JSON) or JSON Lines, UTF-8 (a byte-order mark and CRLF are "
+                                "fine)"},
+        "settings": schemas.BATCH_SETTINGS | {"description": "the batch as JSON: the fields of POST "
+                                                             "/requester/batches without rows"},
+        "format": {"type": "string", "enum": ["csv", "jsonl"],
+                   "description": "the file's format; default: from its name (.csv, .jsonl, .ndjson)"}}},
+    "encoding": {"settings": {"contentType": "application/json"}}}}
+
+
+@routes.post("/batch-files", summary="Create a batch from a CSV or JSON Lines file (multipart: file and "
+             "settings); answers as POST /requester/batches", upload=UPLOAD, response=ref("Batch"), status=201,
+             accepted=ref("Job"))
+def create_batch_from_file(actor: Actor) -> Any:
+    if request.mimetype != "multipart/form-data":
+        raise InvalidInputError({"content_type": f"must be multipart/form-data (got {request.mimetype or 'none'})"})
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInputError({"file": "send the rows in a multipart field named file"})
+    settings = inputs.checked_json(schemas.BATCH_SETTINGS, request.form.get("settings", ""), field="settings")
+    rows = batch_files.read_rows(upload.read(),
+                                 batch_files.file_format(upload.filename, request.form.get("format") or None))
+    return _created(parsing.create_batch(settings | {"rows": rows}), actor)
+
+
+def _created(command: batches.CreateBatch, actor: Actor) -> Any:
+    """201 with the batch, or 202 with the job that writes a large batch's HITs."""
     rt = runtime()
-    created = batches.create_batch(rt, actor, parsing.create_batch(body))
+    created = batches.create_batch(rt, actor, command)
     if created.state is BatchState.BUILDING:
         job = batch_builds.build_job(rt, actor, created.public_id)
         return serializers.job(job), 202, {"Location": url_for("api.get_job", job_id=job.public_id)}

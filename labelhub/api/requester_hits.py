@@ -8,7 +8,7 @@ from labelhub.api import parsing, schemas, serializers
 from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
 from labelhub.models import AssignmentStatus
-from labelhub.services import assignments, hits
+from labelhub.services import assignments, batches, hits
 from labelhub.services.actors import Actor
 
 routes = Routes(tag="Requester: HITs", prefix="/requester", role="requester")
@@ -22,10 +22,13 @@ def create_hit(actor: Actor, body: dict[str, Any]) -> tuple[dict[str, Any], int]
     return serializers.hit(created.value), 200 if created.replayed else 201
 
 
-@routes.get("/hits", summary="The requester's HITs, oldest first (deleted ones excluded)", query=schemas.PAGE,
-            response=page_of("HIT"))
+@routes.get("/hits", summary="The requester's HITs, oldest first (deleted ones excluded); batch_id: one "
+            "batch's", query=schemas.HITS_QUERY, response=page_of("HIT"))
 def list_hits(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
-    found = hits.list_hits(runtime(), actor, cursor=query.get("cursor"), limit=query["limit"])
+    rt = runtime()
+    batch = query.get("batch_id")
+    found = hits.list_hits(rt, actor, cursor=query.get("cursor"), limit=query["limit"],
+                           batch_id=None if batch is None else batches.batch_id_for(rt, actor, batch))
     return serializers.page(found, serializers.hit)
 
 
@@ -74,7 +77,7 @@ def list_hit_assignments(actor: Actor, hit_id: str, query: dict[str, Any]) -> di
 @routes.post("/assignments/<assignment_id>/approve", summary="Approve a submitted assignment and pay it",
              body=schemas.APPROVE, response=ref("Assignment"))
 def approve_assignment(actor: Actor, assignment_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    approved = assignments.approve(runtime(), actor, assignment_id, feedback=body.get("feedback"),
+    approved = assignments.approve(runtime(), actor, assignment_id, feedback=body.get("requester_feedback"),
                                    override_rejection=body["override_rejection"])
     return serializers.assignment(approved)
 
@@ -82,5 +85,5 @@ def approve_assignment(actor: Actor, assignment_id: str, body: dict[str, Any]) -
 @routes.post("/assignments/<assignment_id>/reject", summary="Reject a submitted assignment",
              body=schemas.REJECT, response=ref("Assignment"))
 def reject_assignment(actor: Actor, assignment_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    rejected = assignments.reject(runtime(), actor, assignment_id, feedback=body["feedback"])
+    rejected = assignments.reject(runtime(), actor, assignment_id, feedback=body["requester_feedback"])
     return serializers.assignment(rejected)

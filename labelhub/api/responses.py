@@ -168,7 +168,14 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "gold_answer": {"type": ["object", "null"], "description": "a gold HIT's known answer"},
     }),
     "HITListing": record(HIT_SUMMARY | {"can_preview": BOOLEAN, "can_accept": BOOLEAN}),
-    "HITPreview": record(HIT_SUMMARY | {"question": STRING, "answer_schema": {"type": ["object", "null"]}}),
+    "HITPreview": record(HIT_SUMMARY | {
+        "question": STRING, "answer_schema": {"type": ["object", "null"], "description": "what an answer must "
+                                              "satisfy (a batch HIT: its task type's schema)"},
+        "task": nullable(record({"batch_id": STRING, "task_type": STRING,
+                                 "config": {"type": ["object", "null"], "description": "the task type's "
+                                            "configuration (labels, instructions); null for untyped HTML"},
+                                 "item": {"type": "object", "description": "the batch row this HIT shows"}})) | {
+            "description": "the batch task this HIT is an item of; null for a HIT created on its own"}}),
     "Assignment": ASSIGNMENT,
     "Event": record({"at": TIMESTAMP, "actor": STRING, "action": STRING, "entity": STRING,
                      "entity_id": STRING, "data": {"type": ["object", "null"]}}),

@@ -209,8 +209,8 @@ HIT_ASSIGNMENTS_QUERY = paged(status=statuses([s.value for s in REVIEWED]))
 
 # Requester: review and money ---------------------------------------------------------------------------
 
-APPROVE = obj({"feedback": FEEDBACK, "override_rejection": BOOLEAN | {"default": False}})
-REJECT = obj({"feedback": FEEDBACK}, "feedback")
+APPROVE = obj({"requester_feedback": FEEDBACK, "override_rejection": BOOLEAN | {"default": False}})
+REJECT = obj({"requester_feedback": FEEDBACK}, "requester_feedback")
 SEND_BONUS = obj({"worker_id": STRING, "assignment_id": STRING, "amount": POSITIVE_MONEY, "reason": text(4096),
                   "unique_request_token": TOKEN}, "worker_id", "assignment_id", "amount", "reason")
 BONUSES_QUERY = paged(hit_id=STRING | {"description": "give hit_id or assignment_id (not both)"},
@@ -305,11 +305,14 @@ CREATE_BATCH = obj({
              "description": "one HIT per row; a row with a _gold member (an answer of the task type) becomes a "
              "gold HIT with that known answer"},
     "lifetime_seconds": DURATION,
-    "max_assignments": between(1, MAX_ASSIGNMENTS, default=1),
+    "max_assignments": between(1, MAX_ASSIGNMENTS, description="answers per HIT; not with quality.overlap, which sets "
+                               "it; default: 3 for task types with a consensus, 1 for surveys and untyped HTML"),
     "gold_assignments": between(1, MAX_ASSIGNMENTS, description="assignments of each gold HIT"),
     "quality": QUALITY,
 }, "name", "task_type", "config", "rows", "lifetime_seconds", "title", "description", "reward",
     "assignment_duration_seconds")
+BATCH_SETTINGS = obj({name: rule for name, rule in CREATE_BATCH["properties"].items() if name != "rows"},
+                     *(name for name in CREATE_BATCH["required"] if name != "rows"))
 CONSENSUS_QUERY = paged(below={"type": "number", "description": "only HITs whose confidence is below this"})
 CONFUSION_QUERY = obj({"worker_id": {"type": "string", "description": "a worker of the batch; without it, "
                                      "the crowd's matrix"}})
@@ -322,6 +325,7 @@ JOBS_QUERY = paged(state={"type": "string", "enum": [state.value for state in Jo
 # Worker ------------------------------------------------------------------------------------------------
 
 PAGE = paged()
+HITS_QUERY = paged(batch_id={"type": "string", "maxLength": 64, "description": "only this batch's HITs"})
 WORKER_ASSIGNMENTS_QUERY = paged(status=statuses([s.value for s in AssignmentStatus]))
 SUBMIT = obj({"answer": OBJECT | {"description": "the answer; checked against the HIT's answer_schema"},
               "signals": {"type": ["object", "null"], "maxProperties": MAX_SIGNALS_KEYS,

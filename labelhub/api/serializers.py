@@ -26,6 +26,7 @@ from labelhub.services.ledger import Balance
 from labelhub.services.llm_flags import FlagView
 from labelhub.services.payments import BonusView, Earnings
 from labelhub.services.qualifications import TypeView
+from labelhub.services.worker_pages import HITTask
 from labelhub.services.workers import BlockView, HITListing, NotifyFailure
 
 T = TypeVar("T")
@@ -78,14 +79,18 @@ def hit_listing(listing: HITListing) -> dict[str, Any]:
     return _hit_summary(listing.hit) | {"can_preview": listing.can_preview, "can_accept": listing.can_accept}
 
 
-def hit_preview(found: HIT) -> dict[str, Any]:
+def hit_preview(found: HIT, task: HITTask | None) -> dict[str, Any]:
     """What a worker sees before accepting: never the requester's annotation or counters. A gold HIT
     shows at most one open assignment, as an ordinary HIT near its end would: its many slots (one
-    per worker it checks) would otherwise give it away."""
+    per worker it checks) would otherwise give it away. A batch HIT carries its task (type,
+    configuration, data row), and its answer schema is the task type's."""
     shown = _hit_summary(found)
     if found.is_gold:
         shown["assignments_available"] = min(found.available_count, 1)
-    return shown | {"question": found.question, "answer_schema": found.answer_schema}
+    return shown | {"question": found.question,
+                    "answer_schema": task.answer_schema if task is not None else found.answer_schema,
+                    "task": None if task is None else {"batch_id": task.batch_id, "task_type": task.task_type,
+                                                       "config": task.config, "item": task.item}}
 
 
 def assignment(found: Assignment, *, worker_id: str | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from labelhub.api import schemas, serializers
 from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
 from labelhub.models import AssignmentStatus
-from labelhub.services import assignments, payments, qualifications, workers
+from labelhub.services import assignments, payments, qualifications, worker_pages, workers
 from labelhub.services.actors import Actor
 
 routes = Routes(tag="Worker", prefix="/worker", role="worker")
@@ -24,7 +24,7 @@ def list_available_hits(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
 
 @routes.get("/hits/<hit_id>", summary="Preview a HIT", response=ref("HITPreview"))
 def preview_hit(actor: Actor, hit_id: str) -> dict[str, Any]:
-    return serializers.hit_preview(assignments.preview(runtime(), actor, hit_id))
+    return serializers.hit_preview(*worker_pages.preview_task(runtime(), actor, hit_id))
 
 
 @routes.post("/hits/<hit_id>/accept", summary="Accept a HIT: take one of its assignments",

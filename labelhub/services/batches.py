@@ -31,11 +31,17 @@ from labelhub.services.common import Page, paginate, record_event
 from labelhub.services.hits import hit_type_for
 
 MAX_ROWS = 100_000
+CONSENSUS_ASSIGNMENTS = 3  # answers per HIT of an aggregated task type when the requester gives none
 
 
 @dataclass(frozen=True)
 class CreateBatch:
-    """``question_template`` holds ${column} placeholders (MTurk's batch syntax), one HIT per row."""
+    """``question_template`` holds ${column} placeholders (MTurk's batch syntax), one HIT per row.
+
+    ``max_assignments`` (answers per HIT) is set by ``quality.overlap`` when there is one (its
+    min_assignments; giving both is refused); otherwise None means CONSENSUS_ASSIGNMENTS for a task type
+    whose answers are aggregated (one answer has no consensus to speak of) and 1 for surveys and
+    untyped HTML batches."""
 
     name: str
     template_kind: str
@@ -43,7 +49,7 @@ class CreateBatch:
     hit_type: HITTypeSpec
     rows: tuple[dict[str, Any], ...]
     lifetime_seconds: int
-    max_assignments: int = 1
+    max_assignments: int | None = None
     template_config: dict[str, Any] | None = None
     answer_schema: dict[str, Any] | None = None
     quality: QualitySettings | None = None
@@ -58,7 +64,10 @@ class CreateBatch:
             problems["rows"] = f"give between 1 and {MAX_ROWS:,} rows"
         check_range(problems, "lifetime_seconds", self.lifetime_seconds, MIN_DURATION_SECONDS,
                     MAX_DURATION_SECONDS)
-        check_range(problems, "max_assignments", self.max_assignments, 1, MAX_ASSIGNMENTS)
+        if self.max_assignments is not None:
+            check_range(problems, "max_assignments", self.max_assignments, 1, MAX_ASSIGNMENTS)
+            if self.quality is not None and self.quality.overlap is not None:
+                problems["max_assignments"] = "is set by quality.overlap (HITs start with its min_assignments)"
         check_answer_schema(problems, self.answer_schema)
         if self.gold_assignments is not None:
             check_range(problems, "gold_assignments", self.gold_assignments, 1, MAX_ASSIGNMENTS)
@@ -89,12 +98,25 @@ def _task_type_config(cmd: CreateBatch) -> dict[str, Any]:
     except annotators.AnswerError as exc:
         raise InvalidInputError({f"template_config.{k}": v for k, v in exc.problems.items()}, entity="batch") \
             from None
-    needed = set(annotator.item_fields(config))
+    needed = sorted(set(annotator.item_fields(config)))
     for number, row in enumerate(cmd.rows, start=1):
-        missing = sorted(needed - row.keys())
+        missing = [column for column in needed if column not in row]
         if missing:
             raise InvalidInputError({f"rows[{number}]": f"has no value for {', '.join(missing)}"}, entity="batch")
+        empty = [column for column in needed if row[column] is None or str(row[column]).strip() == ""]
+        if empty:
+            raise InvalidInputError({f"rows[{number}].{column}": f"is empty: every row needs its {column}"
+                                     for column in empty}, entity="batch")
     return config
+
+
+def _assignments_per_hit(cmd: CreateBatch, settings: QualitySettings, batch: Batch) -> int:
+    """How many answers each (non-gold) HIT starts with (see CreateBatch)."""
+    if settings.overlap is not None:
+        return settings.overlap.min_assignments
+    if cmd.max_assignments is not None:
+        return cmd.max_assignments
+    return CONSENSUS_ASSIGNMENTS if batch_shape(batch) is not None else 1
 
 
 def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
@@ -119,7 +141,7 @@ def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
                   created_at=now, quality=settings.to_json(),
                   state=BatchState.BUILDING if building else BatchState.READY)
     rows = HITRows(batch=batch, lifetime_seconds=cmd.lifetime_seconds, answer_schema=cmd.answer_schema,
-                   max_assignments=settings.overlap.min_assignments if settings.overlap else cmd.max_assignments,
+                   max_assignments=_assignments_per_hit(cmd, settings, batch),
                    gold_assignments=cmd.gold_assignments or rt.settings.quality.gold_assignments)
     planned = None if building else list(rows.plan(cmd.rows))  # a large batch's job plans its rows again
     golds = sum(hit.gold_answer is not None for hit in (rows.plan(cmd.rows) if planned is None else planned))

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+import annotators
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError
 from labelhub.models import (
     HIT,
@@ -225,6 +226,39 @@ def _task_view(rt: Runtime, actor: Actor, hit: HIT, assignment: Assignment | Non
     return TaskView(hit, requester_name, batch.template_kind if batch else None,
                     (batch.template or {}).get("config") if batch else None, assignment,
                     following[0] if following else None, following is not None)
+
+
+@dataclass(frozen=True)
+class HITTask:
+    """What a client needs to show a batch HIT's task and shape its answer: the batch, its task type,
+    the type's configuration as workers see it, the HIT's data row and the JSON Schema of an answer
+    (the task type's, or the batch's own for untyped HTML batches)."""
+
+    batch_id: str
+    task_type: str
+    config: dict[str, Any] | None
+    item: dict[str, Any]
+    answer_schema: dict[str, Any] | None
+
+
+def hit_task(batch: Batch | None, hit: HIT) -> HITTask | None:
+    """The task of a HIT made from a batch row; None for a HIT created on its own."""
+    if batch is None:
+        return None
+    annotator = annotators.REGISTRY.get(batch.template_kind)
+    if annotator is None:
+        return HITTask(batch.public_id, batch.template_kind, None, hit.data or {}, hit.answer_schema)
+    config = annotator.parse_config((batch.template or {}).get("config") or {})
+    return HITTask(batch.public_id, batch.template_kind, annotator.public_config(config), hit.data or {},
+                   annotator.answer_schema(config))
+
+
+def preview_task(rt: Runtime, actor: Actor, hit_public_id: str) -> tuple[HIT, HITTask | None]:
+    """A HIT as a worker may preview it (assignments.preview decides who may) with its task."""
+    hit = assignments.preview(rt, actor, hit_public_id)
+    with rt.sessions() as db:
+        batch = db.get(Batch, hit.batch_id) if hit.batch_id is not None else None
+    return hit, hit_task(batch, hit)
 
 
 def preview_view(rt: Runtime, actor: Actor, hit_public_id: str) -> TaskView:

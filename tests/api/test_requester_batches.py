@@ -5,6 +5,7 @@ batches stay theirs."""
 from __future__ import annotations
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from labelhub.services import assignments, hits, workers
 from tests.api.conftest import token
@@ -72,6 +73,53 @@ def test_create_batch_bad_input_names_the_field_and_creates_nothing(api, runtime
     body = api.post("/requester/batches", token=token(requester), json=_body(**change), expect=400)
     assert field in body["error"]["fields"], body
     assert hits.list_hits(runtime, requester.actor).items == []
+
+
+OVERLAP = {"min_assignments": 2, "max_assignments": 4, "confidence_target": 0.9}
+
+
+@pytest.mark.parametrize(("change", "per_hit"), [
+    ({"quality": {"method": "MajorityVote", "gold_share": 0, "overlap": OVERLAP}}, 2),  # the README's example
+    ({}, 3),  # a task type with a consensus: three answers a HIT unless told otherwise
+    ({"max_assignments": 5}, 5),
+    ({"task_type": "survey", "rows": [{"text": "one"}],
+      "config": {"questions": [{"id": "comments", "kind": "free_text", "prompt": "Anything else?"}]}},
+     1),  # a survey has no consensus: one answer a HIT
+])
+def test_answers_per_hit_come_from_overlap_the_request_or_the_task_type(api, runtime, requester, change, per_hit):
+    body = {key: value for key, value in _body().items() if key != "max_assignments"} | change
+    api.post("/requester/batches", token=token(requester), json=body, expect=201)
+    listed = [h for h in hits.list_hits(runtime, requester.actor).items if not h.is_gold]
+    assert listed and {h.max_assignments for h in listed} == {per_hit}
+
+
+def test_a_batch_hit_shows_its_task_and_the_requester_lists_hits_by_batch(api, requester, other_requester, worker):
+    created = api.post("/requester/batches", token=token(requester), json=_body(), expect=201)
+    api.post("/requester/batches", token=token(requester), json=_body(name="Another"), expect=201)
+
+    listed = api.get("/requester/hits", token=token(requester), query={"batch_id": created["batch_id"]})["items"]
+    ordinary = [h for h in listed if not h["is_gold"]]
+    preview = api.get(f"/worker/hits/{ordinary[0]['hit_id']}", token=token(worker))
+
+    assert (len(listed), len(ordinary)) == (5, 4)  # of the two batches' 10 HITs
+    task = preview["task"]
+    assert (task["batch_id"], task["task_type"], task["item"]) == (created["batch_id"], "text_classification",
+                                                                   {"text": "sentence 0"})
+    assert task["config"]["labels"] == LABELS
+    schema = Draft202012Validator(preview["answer_schema"])
+    assert schema.is_valid({"label": "negative"}) and not schema.is_valid({"label": "maybe"})
+    for other_token in (token(other_requester), token(requester)):
+        query = {"batch_id": created["batch_id"] if other_token != token(requester) else "NOSUCHBATCH"}
+        refused = api.get("/requester/hits", token=other_token, query=query, expect=404)
+        assert refused["error"]["code"] == "not_found"
+
+
+def test_a_hit_made_on_its_own_has_no_task(api, requester, worker):
+    made = api.post("/requester/hits", token=token(requester), expect=201, json={
+        "title": "Cat?", "description": "Look", "reward": "0.05", "assignment_duration_seconds": 600,
+        "lifetime_seconds": 3600, "question": "<p>Cat?</p>"})
+    preview = api.get(f"/worker/hits/{made['hit_id']}", token=token(worker))
+    assert preview["task"] is None and preview["answer_schema"] is None
 
 
 def test_quality_settings_can_be_replaced_and_are_checked(api, runtime, factory, requester):
@@ -194,4 +242,5 @@ def test_a_gold_hit_looks_like_any_other_to_the_worker_holding_it(api, runtime, 
     seen = api.get(f"/worker/hits/{taken['hit_id']}", token=token(worker))
     assert taken["hit_id"] not in {h["hit_id"] for h in listed}  # it was the gold one
     assert seen["assignments_available"] == 1 and set(seen) == set(listed[0]) - {"can_preview", "can_accept"} \
-        | {"question", "answer_schema"}
+        | {"question", "answer_schema", "task"}
+    assert set(seen["task"]["item"]) == {"text"}  # the row without its known answer

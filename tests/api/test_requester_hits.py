@@ -339,7 +339,7 @@ def test_hit_assignments_of_another_requesters_hit_is_404(api, submitted, other_
 
 def test_approve_assignment_pays_the_worker(api, runtime, submitted, requester, worker):
     body = api.post(f"/requester/assignments/{submitted.assignment_id}/approve", token=token(requester),
-                    json={"feedback": "Thanks!"})
+                    json={"requester_feedback": "Thanks!"})
     assert (body["status"], body["requester_feedback"], body["worker_id"]) == ("Approved", "Thanks!",
                                                                               worker.actor.public_id)
     assert payments.worker_earnings(runtime, worker.actor).approved_micros == parse_amount("0.50")
@@ -358,9 +358,9 @@ def test_approve_overrides_a_rejection(api, runtime, submitted, requester):
 
 
 @pytest.mark.parametrize(("payload", "fields"), [
-    ({"feedback": "x" * 1025}, {"feedback": "must be at most 1024 characters (got 1025)"}),
+    ({"requester_feedback": "x" * 1025}, {"requester_feedback": "must be at most 1024 characters (got 1025)"}),
     ({"override_rejection": "yes"}, {"override_rejection": "must be true or false"}),
-    ({"feedback": 5}, {"feedback": "must be a string"}),
+    ({"requester_feedback": 5}, {"requester_feedback": "must be a string"}),
 ])
 def test_approve_assignment_bad_input_is_400_and_pays_nothing(api, runtime, submitted, requester, worker,
                                                               payload, fields):
@@ -388,15 +388,15 @@ def test_approve_an_accepted_assignment_is_409(api, runtime, accepted, requester
 
 def test_reject_assignment_returns_the_cost(api, runtime, submitted, requester):
     body = api.post(f"/requester/assignments/{submitted.assignment_id}/reject", token=token(requester),
-                    json={"feedback": "Not a cat"})
+                    json={"requester_feedback": "Not a cat"})
     assert (body["status"], body["requester_feedback"]) == ("Rejected", "Not a cat")
     assert balance(runtime, requester)[1] == parse_amount("1.20")
 
 
 @pytest.mark.parametrize(("payload", "fields"), [
-    ({}, {"feedback": "is required"}),
-    ({"feedback": None}, {"feedback": "must be a string"}),
-    ({"feedback": "ok", "reason": "x"}, {"reason": "is not a known field"}),
+    ({}, {"requester_feedback": "is required"}),
+    ({"requester_feedback": None}, {"requester_feedback": "must be a string"}),
+    ({"requester_feedback": "ok", "reason": "x"}, {"reason": "is not a known field"}),
 ])
 def test_reject_assignment_bad_input_is_400(api, runtime, submitted, requester, worker, payload, fields):
     body = api.post(f"/requester/assignments/{submitted.assignment_id}/reject", token=token(requester),
@@ -408,7 +408,7 @@ def test_reject_assignment_bad_input_is_400(api, runtime, submitted, requester, 
 def test_reject_another_requesters_assignment_is_404_and_changes_nothing(
         api, runtime, submitted, other_requester, worker):
     body = api.post(f"/requester/assignments/{submitted.assignment_id}/reject", token=token(other_requester),
-                    json={"feedback": "no"}, expect=404)
+                    json={"requester_feedback": "no"}, expect=404)
     assert body["error"] == {"code": "not_found",
                              "message": f"Assignment {submitted.assignment_id} does not exist."}
     assert assignment_of(runtime, worker, submitted.assignment_id).status is AssignmentStatus.SUBMITTED
