@@ -18,7 +18,7 @@ from importlib import resources
 
 from labelhub.errors import InvalidInputError
 from labelhub.mturk.params import Params
-from labelhub.mturk.questions import HTML_QUESTION
+from labelhub.question_xml.questions import HTML_QUESTION
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

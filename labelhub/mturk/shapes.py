@@ -21,7 +21,7 @@ from labelhub.models import (
     ReviewResult,
 )
 from labelhub.money import format_amount
-from labelhub.mturk.questions import answer_key_xml, answers_xml
+from labelhub.question_xml.questions import answer_key_xml, answers_xml
 from labelhub.services.ledger import Balance
 from labelhub.services.payments import BonusView
 from labelhub.services.qualifications import TypeView

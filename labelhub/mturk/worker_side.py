@@ -31,8 +31,9 @@ from labelhub.errors import (
 from labelhub.http_status import status_of
 from labelhub.models import HIT, Assignment, AssignmentStatus, Marketplace
 from labelhub.money import format_amount
-from labelhub.mturk import layouts, rendering
+from labelhub.mturk import layouts
 from labelhub.mturk.params import ENTITY_ID
+from labelhub.question_xml import rendering
 from labelhub.runtime import Runtime
 from labelhub.services import accounts, assignments
 from labelhub.services.actors import Actor, system_actor

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, render_template, request
 from labelhub import runtime_of
 from labelhub.errors import DomainError, InvalidInputError, InvalidStateError
 from labelhub.models import QualificationRequest
-from labelhub.mturk import rendering
+from labelhub.question_xml import rendering
 from labelhub.services import qualifications, worker_pages
 from labelhub.web import csrf, errors, forms, security
 from labelhub.web.auth import login_required, signed_in

@@ -14,7 +14,7 @@ from labelhub import client_json
 from labelhub.errors import InvalidInputError
 from labelhub.models import Marketplace
 from labelhub.money import parse_amount
-from labelhub.mturk import rendering
+from labelhub.question_xml import rendering
 from labelhub.services.commands import Locale
 from labelhub.services.worker_pages import MarketplaceQuery
 

@@ -17,7 +17,7 @@ from flask import Response, render_template, request, url_for
 
 import annotators
 from labelhub.errors import InvalidStateError
-from labelhub.mturk import rendering
+from labelhub.question_xml import rendering
 from labelhub.services import media
 from labelhub.services.worker_pages import TaskView
 from labelhub.web.security import WORKER_CSP

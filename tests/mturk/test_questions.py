@@ -7,7 +7,7 @@ import xml.dom.minidom
 import pytest
 
 from labelhub.errors import InvalidInputError
-from labelhub.mturk import questions
+from labelhub.question_xml import questions
 from labelhub.services.commands import AnswerKey
 from tests.mturk.conftest import (
     ANSWER_KEY,

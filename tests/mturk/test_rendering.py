@@ -23,8 +23,9 @@ import pytest
 
 from labelhub.errors import InvalidInputError
 from labelhub.models import Marketplace
-from labelhub.mturk import layouts, questions, rendering
+from labelhub.mturk import layouts, worker_side
 from labelhub.mturk.params import Params
+from labelhub.question_xml import questions, rendering
 from labelhub.services import assignments, hits
 from labelhub.services.commands import CreateHIT
 from tests.mturk.conftest import EXTERNAL_QUESTION, HTML_QUESTION, QUESTION_FORM, SCHEMAS, hit_params
@@ -247,7 +248,7 @@ def test_external_hit_shim_fills_the_assignment_and_points_the_form_at_turk_subm
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed: the shim's JavaScript cannot be run")
-    shim = Path(rendering.__file__).parent / "static" / "externalHIT_v1.js"
+    shim = Path(worker_side.__file__).parent / "static" / "externalHIT_v1.js"
 
     run = subprocess.run([node, "-e", SHIM_HARNESS, str(shim), search], capture_output=True, text=True,
                          timeout=30, check=True)

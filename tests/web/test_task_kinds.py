@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from labelhub.models import Assignment
-from labelhub.mturk import rendering
+from labelhub.question_xml import rendering
 from labelhub.services import hits
 from labelhub.services.commands import CreateHIT
 from tests.mturk.conftest import EXTERNAL_QUESTION, HTML_QUESTION, QUESTION_FORM

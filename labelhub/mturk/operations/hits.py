@@ -6,10 +6,11 @@ from typing import Any
 
 from labelhub.errors import InvalidInputError
 from labelhub.models import Comparator, GuardedAction, HITStatus
-from labelhub.mturk import layouts, pages, questions, shapes
+from labelhub.mturk import layouts, pages, shapes
 from labelhub.mturk.errors import TurkError
 from labelhub.mturk.operations import review_policies
 from labelhub.mturk.params import Params, given
+from labelhub.question_xml import questions
 from labelhub.runtime import Runtime
 from labelhub.services import hits
 from labelhub.services.actors import Actor

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from labelhub.models import Qualification, QualificationRequest, QualificationStatus, QualificationTypeStatus
-from labelhub.mturk import pages, questions, shapes
+from labelhub.mturk import pages, shapes
 from labelhub.mturk.params import Params, given
+from labelhub.question_xml import questions
 from labelhub.runtime import Runtime
 from labelhub.services import qualifications
 from labelhub.services.actors import Actor

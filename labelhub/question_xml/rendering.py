@@ -2,7 +2,8 @@
 parameters and sandbox, HTMLQuestion content with MTurk's well-known URLs pointed at LabelHub, a
 QuestionForm as a plain form model, and a worker's form post as the stored answer.
 
-No Flask and no database here; labelhub.mturk.worker_side serves the results.
+No Flask and no database here; labelhub.mturk.worker_side (the MTurk worker side) and labelhub.web (the
+worker pages) serve the results.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from labelhub.errors import InvalidInputError
-from labelhub.mturk.questions import EXTERNAL_QUESTION, HTML_QUESTION, QUESTION_FORMS, parse
+from labelhub.question_xml.questions import EXTERNAL_QUESTION, HTML_QUESTION, QUESTION_FORMS, parse
 
 PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"
 # The frame with requester HTML runs in an opaque origin: scripts and forms work, but it has no
