@@ -32,6 +32,7 @@ from labelhub.services.hits import hit_type_for
 
 MAX_ROWS = 100_000
 CONSENSUS_ASSIGNMENTS = 3  # answers per HIT of an aggregated task type when the requester gives none
+UNTYPED_HTML = "html"  # a batch of the question template alone, with no registered task type
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ class CreateBatch:
     def __post_init__(self) -> None:
         problems: dict[str, str] = {}
         check_text(problems, "name", self.name, max_len=200)
-        check_text(problems, "template_kind", self.template_kind, max_len=50)
+        if self.template_kind != UNTYPED_HTML and self.template_kind not in annotators.REGISTRY:
+            problems["template_kind"] = f"{str(self.template_kind)[:50]!r} is not a task type; task types: " \
+                                        f"{', '.join(annotators.kinds())}, or {UNTYPED_HTML} (the template alone)"
         check_text(problems, "question_template", self.question_template, max_len=65_535)
         if not 1 <= len(self.rows) <= MAX_ROWS:
             problems["rows"] = f"give between 1 and {MAX_ROWS:,} rows"

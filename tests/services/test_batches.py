@@ -74,6 +74,7 @@ def test_create_batch_row_missing_a_column_is_named(factory):
 
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"name": ""}, "name"), ({"name": "n" * 201}, "name"), ({"template_kind": ""}, "template_kind"),
+    ({"template_kind": "poetry"}, "template_kind"),
     ({"question_template": ""}, "question_template"), ({"rows": ()}, "rows"),
     ({"lifetime_seconds": 29}, "lifetime_seconds"), ({"max_assignments": 0}, "max_assignments"),
     ({"max_assignments": 1_000_001}, "max_assignments"), ({"rows": ("not a row",)}, "rows[1]"),
