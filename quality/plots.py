@@ -17,7 +17,12 @@ FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', sans-serif\" font-si
 BLUE, RED, ORANGE, GREEN, GREY, AMBER, INK = "#2563eb", "#dc2626", "#ea580c", "#16a34a", "#9ca3af", "#d97706", "#111827"
 
 
+TITLE_CHARACTER_WIDTH = 8.5  # px per character of the 14 px semi-bold title, a generous average
+
+
 def _document(width: float, height: float, title: str, body: list[str]) -> str:
+    """The SVG around ``body``, wide enough for its title (a plot narrower than its title would cut it)."""
+    width = max(width, 24 + TITLE_CHARACTER_WIDTH * len(title))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
             f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}" {FONT}>'
             f'<title>{escape(title)}</title><rect width="100%" height="100%" fill="white"/>'

@@ -1,5 +1,6 @@
 """The SVG plots: well-formed documents, escaped text, the data drawn where it belongs."""
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -36,3 +37,14 @@ def test_progress_plot_counts_states_and_bins_confidences():
     tips = [t.text for t in root.iter(f"{SVG}title")]
     assert "approved: 3" in tips and "90%-100%: 2" in tips and "50%-60%: 1" in tips
     assert "target 90%" in svg
+
+
+def test_a_long_title_widens_the_plot_instead_of_being_cut():
+    title = "Confusion of the crowd on batch 'Tone of customer e-mails, December'"
+    narrow = plots.confusion_svg(["a", "b"], [[1, 0], [0, 1]], title="Crowd")
+    wide = plots.confusion_svg(["a", "b"], [[1, 0], [0, 1]], title=title)
+
+    def width(svg: str) -> float:
+        return float(re.search(r'<svg[^>]* width="([0-9.]+)"', svg)[1])
+
+    assert width(narrow) < width(wide) and width(wide) >= 8 * len(title)
