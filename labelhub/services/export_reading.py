@@ -253,7 +253,7 @@ def _copied(db: Session, builder: RecordBuilder, full: bool) -> Iterator[pa.Tabl
     """PostgreSQL: the answers out of one COPY, as CSV parsed by pyarrow a block at a time (no Python
     object per row), in the export's snapshot."""
     statement = builder.answer_statement(full=full)
-    schema = builder.answer_schema(full=full)
+    schema = builder.answer_row_types(full=full)
     sql = str(statement.compile(dialect=db.get_bind().dialect, compile_kwargs={"literal_binds": True}))
     cursor = db.connection().connection.cursor()
     try:
@@ -310,7 +310,7 @@ class _CopyStream(io.RawIOBase):
 
 def _keyset_answers(rt: Runtime, builder: RecordBuilder, page_size: int, full: bool) -> Iterator[pa.Table]:
     """SQLite: the answers of a page of HITs at a time, each page read in a transaction of its own."""
-    schema = builder.answer_schema(full=full)
+    schema = builder.answer_row_types(full=full)
     statement: Select[Any] = builder.answer_statement(full=full)
     after = 0
     while True:

@@ -288,7 +288,7 @@ class RecordBuilder:
             return cast(A.answer[key].as_string(), Text)
         return cast(A.answer[key], Text)
 
-    def answer_schema(self, *, full: bool) -> pa.Schema:
+    def answer_row_types(self, *, full: bool) -> pa.Schema:
         """The types of ``answer_statement``'s columns, as its rows are read into tables; times are ISO
         8601 text in UTC (``TEXT_TIME``), as the tables hold them (``exports.tables``)."""
         types: list[tuple[str, pa.DataType]] = [
