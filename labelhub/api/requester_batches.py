@@ -50,7 +50,9 @@ def create_batch_from_file(actor: Actor) -> Any:
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInputError({"file": "send the rows in a multipart field named file"})
-    settings = inputs.checked_json(schemas.BATCH_SETTINGS, request.form.get("settings", ""), field="settings")
+    if "settings" not in request.form:
+        raise InvalidInputError({"settings": "send the batch's settings as JSON in a multipart field named settings"})
+    settings = inputs.checked_json(schemas.BATCH_SETTINGS, request.form["settings"], field="settings")
     rows = batch_files.read_rows(upload.read(),
                                  batch_files.file_format(upload.filename, request.form.get("format") or None))
     return _created(parsing.create_batch(settings | {"rows": rows}), actor)

@@ -76,3 +76,7 @@ def test_the_upload_needs_a_multipart_form_with_a_file(api, requester):
     missing = api.post("/requester/batch-files", token=token(requester), content_type="multipart/form-data",
                        data={"settings": json.dumps(SETTINGS)}, expect=400)
     assert missing["error"]["fields"] == {"file": "send the rows in a multipart field named file"}
+    no_settings = api.post("/requester/batch-files", token=token(requester), content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(b"text\nfine\n"), "rows.csv")}, expect=400)
+    assert no_settings["error"]["fields"] == {
+        "settings": "send the batch's settings as JSON in a multipart field named settings"}
