@@ -16,12 +16,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, between: Callable[[], None] = lambda: None
-             ) -> None:
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, between: Callable[[], None] = lambda: None,
+             explain: Callable[[], str] = lambda: "") -> None:
+    """Poll ``condition`` until true; after ``timeout`` s fail, adding what ``explain`` says of the state."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
+            raise AssertionError(f"waited {timeout} s for {what}\n{explain()}".rstrip())
         between()
         time.sleep(0.05)
 

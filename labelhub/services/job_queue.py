@@ -108,12 +108,15 @@ def claim_next(rt: Runtime, *, claimer: str) -> Claimed | None:
 
 def claim(rt: Runtime, public_id: str, *, claimer: str) -> Claimed | None:
     """Take one given job (the rq backend's work horse); None if it is not waiting and due, or its
-    key is running elsewhere (then it is left for the forwarder to send again)."""
+    key is running elsewhere (then it is left for the forwarder to send again).
+
+    It waits for a row another transaction holds (the forwarder marking it sent, say) rather than
+    skipping it: skipped, the job would be lost to this work horse while the forwarder's copy of the
+    same rq job id is dropped as a duplicate, leaving the row to wait for stale recovery."""
     now = rt.clock()
     try:
         with rt.sessions.begin() as db:
-            job = db.scalars(select(Job).where(Job.public_id == public_id).with_for_update(skip_locked=True)
-                             ).one_or_none()
+            job = db.scalars(select(Job).where(Job.public_id == public_id).with_for_update()).one_or_none()
             if job is None or job.state != JobState.QUEUED or job.run_after > now:
                 return None
             return _start(db, job, claimer=claimer, now=now)

@@ -197,6 +197,27 @@ def test_a_keyed_job_waits_once_and_never_runs_twice_at_once(runtime):
     assert second is not None and second.public_id != first.public_id
 
 
+def test_a_work_horse_waits_for_a_job_row_the_forwarder_holds_instead_of_losing_the_job(runtime, is_postgres):
+    """The forwarder marks a job sent (row locked) just as rq's work horse claims it: the claim waits
+    for the lock and takes the job; skipping it would strand the job until stale recovery."""
+    if not is_postgres:
+        pytest.skip("needs PostgreSQL's row locks (SQLite locks the whole file)")
+    idle = Runtime(settings=runtime.settings, engine=runtime.engine, backend=EmbeddedBackend(), clock=runtime.clock)
+    submit_job(idle, "labelhub.jobs.aggregate_due")
+    [job] = job_rows(idle)
+    claimed: list[job_queue.Claimed | None] = []
+    with idle.sessions.begin() as forwarder:
+        forwarder.scalars(select(Job).where(Job.id == job.id).with_for_update()).one()
+        horse = threading.Thread(target=lambda: claimed.append(job_queue.claim(idle, job.public_id, claimer="rq")))
+        horse.start()
+        horse.join(timeout=0.5)
+        assert horse.is_alive() and claimed == []  # waiting for the forwarder's transaction
+    horse.join(timeout=10)
+
+    assert [c.public_id if c else None for c in claimed] == [job.public_id]
+    assert [j.state for j in job_rows(idle)] == ["running"]
+
+
 def test_a_failing_job_is_retried_later_then_fails_for_good_with_its_error(runtime, clock):
     idle = Runtime(settings=runtime.settings, engine=runtime.engine, backend=EmbeddedBackend(), clock=clock)
     jobs.install_runtime(idle)

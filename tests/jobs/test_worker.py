@@ -68,6 +68,14 @@ def test_forked_work_horse_opens_its_own_database_connection(runtime, is_postgre
     assert result.return_value >= before_fork
 
 
+def _jobs_table(runtime) -> str:
+    """Every job row, one per line, for a failure message."""
+    with runtime.sessions() as db:
+        rows = db.execute(select(Job.public_id, Job.kind, Job.state, Job.attempts, Job.created_at, Job.sent_at,
+                                 Job.started_at, Job.finished_at, Job.claimed_by, Job.error).order_by(Job.id))
+        return "\n".join(" ".join(map(str, row)) for row in rows)
+
+
 def _worker_env(database_url: str, redis_url: str, queue_name: str, tmp_path: Path, interval: int) -> dict:
     """Settings for a worker in another process, given as LABELHUB_* variables only."""
     return os.environ | {
@@ -127,7 +135,8 @@ def test_run_worker_queues_the_sweeps_every_interval_until_stopped(runtime, data
                                    stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: min(_succeeded_runs(runtime).get(f, 0) for f in SWEEP_FUNCS) >= 2,
-                  timeout=90, what="the worker to finish two rounds of sweeps")
+                 timeout=90, what="the worker to finish two rounds of sweeps",
+                 explain=lambda: f"jobs:\n{_jobs_table(runtime)}\nworker log:\n{log.read_text()}")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
