@@ -9,15 +9,16 @@ Every field is quoted, as in MTurk's files.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from exports.base import ExportError, Record, WriteContext
 from exports.records import AnswerRecord
-from exports.rows import json_text
-from exports.tabular import CsvSpool, ordered
+from exports.rows import cell_text, json_text
 
 HIT_COLUMNS = [
     "HITId", "HITTypeId", "Title", "Description", "Keywords", "Reward", "CreationTime", "MaxAssignments",
@@ -117,3 +118,40 @@ def field_text(value: Any) -> str:
 def _inputs_then_answers(names: list[str]) -> list[str]:
     inputs = [name for name in names if name.startswith("Input.")]
     return inputs + sorted(name for name in names if not name.startswith("Input."))
+
+
+class CsvSpool:
+    """Rows kept in a scratch JSON-lines file until every column is known: a CSV's header comes
+    first, but the input (and MTurk answer) columns are known only once every record has been seen."""
+
+    def __init__(self, target: Path, context: WriteContext) -> None:
+        self._target = context.files.claim(target)
+        self._file = context.resources.enter_context(
+            context.files.scratch(target).open("w+", encoding="utf-8", newline="\n"))
+        self._seen: dict[str, None] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        for name in row:
+            self._seen.setdefault(name)
+        self._file.write(json_text(row) + "\n")
+
+    @property
+    def columns_seen(self) -> list[str]:
+        """Every column name added, in first-seen order."""
+        return list(self._seen)
+
+    def write_csv(self, header: list[str], *, quote_all: bool = False) -> None:
+        self._file.seek(0)
+        with self._target.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=header, restval="",
+                                    quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+            writer.writeheader()
+            for line in self._file:
+                writer.writerow({name: cell_text(value) for name, value in json.loads(line).items()})
+
+
+def ordered(head: list[str], seen: Iterable[str], tail: list[str],
+            middle_order: Callable[[list[str]], list[str]] = list) -> list[str]:
+    """``head``, then the columns seen that are in neither (in ``middle_order``), then ``tail``."""
+    fixed = set(head) | set(tail)
+    return [*head, *middle_order([name for name in seen if name not in fixed]), *tail]

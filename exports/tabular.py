@@ -1,12 +1,10 @@
 """CSV and JSON Lines, written from tables (``exports.tables``): one flat row per record, readable by pandas as
-they are; and the spool the MTurk results CSV uses to learn its columns before its header."""
+they are."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from exports.base import TableContext, WriteContext
-from exports.rows import cell_text, json_text
+from exports.base import TableContext
 from exports.tables import TableLayout
 
 
@@ -89,36 +86,6 @@ def string_bytes(array: pa.Array) -> memoryview:
     return memoryview(data)[offsets[0]:offsets[-1]] if data is not None else memoryview(b"")
 
 
-class CsvSpool:
-    """Rows kept in a scratch JSON-lines file until every column is known: a CSV's header comes
-    first, but the input (and MTurk answer) columns are known only once every record has been seen."""
-
-    def __init__(self, target: Path, context: WriteContext) -> None:
-        self._target = context.files.claim(target)
-        self._file = context.resources.enter_context(
-            context.files.scratch(target).open("w+", encoding="utf-8", newline="\n"))
-        self._seen: dict[str, None] = {}
-
-    def add(self, row: dict[str, Any]) -> None:
-        for name in row:
-            self._seen.setdefault(name)
-        self._file.write(json_text(row) + "\n")
-
-    @property
-    def columns_seen(self) -> list[str]:
-        """Every column name added, in first-seen order."""
-        return list(self._seen)
-
-    def write_csv(self, header: list[str], *, quote_all: bool = False) -> None:
-        self._file.seek(0)
-        with self._target.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=header, restval="",
-                                    quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
-            writer.writeheader()
-            for line in self._file:
-                writer.writerow({name: cell_text(value) for name, value in json.loads(line).items()})
-
-
 class CsvWriter:
     """A header row, then one row per record; lists and objects (multi-label values, boxes, spans,
     survey answers) are JSON text in their cell, times ISO 8601 in UTC, booleans true/false, nothing
@@ -148,10 +115,3 @@ class CsvWriter:
             self.write_table(self._layout.schema.empty_table())
         if self._writer is not None:
             self._writer.close()
-
-
-def ordered(head: list[str], seen: Iterable[str], tail: list[str],
-            middle_order: Callable[[list[str]], list[str]] = list) -> list[str]:
-    """``head``, then the columns seen that are in neither (in ``middle_order``), then ``tail``."""
-    fixed = set(head) | set(tail)
-    return [*head, *middle_order([name for name in seen if name not in fixed]), *tail]
