@@ -137,6 +137,11 @@ def factory(runtime: Runtime) -> Factory:
 
 @pytest.fixture
 def app(runtime: Runtime):
+    return testing_app(runtime)
+
+
+def testing_app(runtime: Runtime):
+    """The app on ``runtime``, in Flask's testing mode (exceptions reach the test)."""
     app = create_app(runtime.settings, runtime=runtime)
     app.config.update(TESTING=True)
     return app

@@ -19,13 +19,13 @@ from botocore.exceptions import ClientError
 from sqlalchemy import Engine, select, text
 from werkzeug.serving import make_server
 
-from labelhub import create_app
 from labelhub.db import DatabaseBusyError, make_engine
 from labelhub.http_status import RETRY_AFTER_SECONDS
 from labelhub.models import HIT
 from labelhub.queueing import InlineBackend
 from labelhub.runtime import Runtime
 from tests.api.conftest import PREFIX, Api
+from tests.conftest import testing_app
 from tests.web.conftest import TOKEN, text_of
 
 WAIT = 1.0
@@ -41,9 +41,7 @@ def impatient(runtime: Runtime, database_url: str) -> Iterator[Runtime]:
 
 @pytest.fixture
 def impatient_app(impatient: Runtime):
-    app = create_app(impatient.settings, runtime=impatient)
-    app.config.update(TESTING=True)
-    return app
+    return testing_app(impatient)
 
 
 @pytest.fixture
