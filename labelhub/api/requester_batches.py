@@ -8,6 +8,7 @@ from typing import Any
 from flask import request, url_for
 
 from labelhub.api import inputs, parsing, schemas, serializers
+from labelhub.api.requester_hits import hit_document
 from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
 from labelhub.errors import InvalidInputError
@@ -133,12 +134,12 @@ def list_worker_scores(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
 @routes.put("/hits/<hit_id>/gold", summary="Make a batch HIT gold with its known answer", body=schemas.GOLD,
             response=ref("HIT"))
 def mark_gold(actor: Actor, hit_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return serializers.hit(gold.mark_gold(runtime(), actor, hit_id, body["answer"]))
+    return hit_document(gold.mark_gold(runtime(), actor, hit_id, body["answer"]))
 
 
 @routes.delete("/hits/<hit_id>/gold", summary="Make a gold HIT an ordinary one again", response=ref("HIT"))
 def clear_gold(actor: Actor, hit_id: str) -> dict[str, Any]:
-    return serializers.hit(gold.clear_gold(runtime(), actor, hit_id))
+    return hit_document(gold.clear_gold(runtime(), actor, hit_id))
 
 
 SVG = {"type": "string", "description": "an SVG document"}

@@ -7,11 +7,16 @@ from typing import Any
 from labelhub.api import parsing, schemas, serializers
 from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
-from labelhub.models import AssignmentStatus
+from labelhub.models import HIT, AssignmentStatus
 from labelhub.services import assignments, batches, hits
 from labelhub.services.actors import Actor
 
 routes = Routes(tag="Requester: HITs", prefix="/requester", role="requester")
+
+
+def hit_document(found: HIT) -> dict[str, Any]:
+    """The requester's HIT document, naming its batch."""
+    return serializers.hit(found, hits.batch_public_ids(runtime(), [found]))
 
 
 @routes.post("/hits", summary="Create a HIT (201), or get the first one back for a repeated "
@@ -19,7 +24,7 @@ routes = Routes(tag="Requester: HITs", prefix="/requester", role="requester")
              replay_status=200)
 def create_hit(actor: Actor, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     created = hits.create_hit(runtime(), actor, parsing.create_hit(body))
-    return serializers.hit(created.value), 200 if created.replayed else 201
+    return hit_document(created.value), 200 if created.replayed else 201
 
 
 @routes.get("/hits", summary="The requester's HITs, oldest first (deleted ones excluded); batch_id: one "
@@ -29,12 +34,13 @@ def list_hits(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
     batch = query.get("batch_id")
     found = hits.list_hits(rt, actor, cursor=query.get("cursor"), limit=query["limit"],
                            batch_id=None if batch is None else batches.batch_id_for(rt, actor, batch))
-    return serializers.page(found, serializers.hit)
+    ids = hits.batch_public_ids(rt, found.items)
+    return serializers.page(found, lambda one: serializers.hit(one, ids))
 
 
 @routes.get("/hits/<hit_id>", summary="One of the requester's HITs", response=ref("HIT"))
 def get_hit(actor: Actor, hit_id: str) -> dict[str, Any]:
-    return serializers.hit(hits.get_hit(runtime(), actor, hit_id))
+    return hit_document(hits.get_hit(runtime(), actor, hit_id))
 
 
 @routes.get("/hits/<hit_id>/history", summary="Every state change of the HIT and its assignments, in order",
@@ -47,7 +53,7 @@ def get_hit_history(actor: Actor, hit_id: str, query: dict[str, Any]) -> dict[st
 @routes.post("/hits/<hit_id>/expire", summary="Stop the HIT taking new workers now", response=ref("HIT"))
 def expire_hit(actor: Actor, hit_id: str) -> dict[str, Any]:
     rt = runtime()
-    return serializers.hit(hits.update_expiration(rt, actor, hit_id, rt.clock()))
+    return hit_document(hits.update_expiration(rt, actor, hit_id, rt.clock()))
 
 
 @routes.post("/hits/<hit_id>/additional-assignments", summary="Add assignments to a HIT",
@@ -56,13 +62,13 @@ def add_assignments(actor: Actor, hit_id: str, body: dict[str, Any]) -> dict[str
     extended = hits.create_additional_assignments(
         runtime(), actor, hit_id, body["number_of_additional_assignments"],
         unique_request_token=body.get("unique_request_token"))
-    return serializers.hit(extended.value)
+    return hit_document(extended.value)
 
 
 @routes.delete("/hits/<hit_id>", summary="Delete a Reviewable or Reviewing HIT whose work is all decided",
                response=ref("HIT"))
 def delete_hit(actor: Actor, hit_id: str) -> dict[str, Any]:
-    return serializers.hit(hits.delete_hit(runtime(), actor, hit_id))
+    return hit_document(hits.delete_hit(runtime(), actor, hit_id))
 
 
 @routes.get("/hits/<hit_id>/assignments", summary="Submitted, approved and rejected assignments of a HIT",

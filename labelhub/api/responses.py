@@ -152,6 +152,8 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     "QualificationRequirement": REQUIREMENT,
     "HIT": record(HIT_SUMMARY | {
         "marketplace": enum(Marketplace),
+        "batch_id": {"type": ["string", "null"], "description": "the batch the HIT was made in (null: made "
+                     "alone, through the REST or MTurk API)"},
         "question": STRING,
         "requester_annotation": nullable(STRING),
         "answer_schema": {"type": ["object", "null"]},

@@ -5,7 +5,7 @@ public ids only (integer primary keys never leave the server). Shapes: labelhub.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -62,10 +62,11 @@ def _hit_summary(hit: HIT) -> dict[str, Any]:
             "expires_at": timestamp(hit.expires_at), "assignments_available": hit.available_count}
 
 
-def hit(found: HIT) -> dict[str, Any]:
-    """A HIT as its requester sees it."""
+def hit(found: HIT, batch_ids: Mapping[int, str]) -> dict[str, Any]:
+    """A HIT as its requester sees it; ``batch_ids``: its batch's public id by row id."""
     return _hit_summary(found) | {
-        "marketplace": found.marketplace.value, "question": found.question,
+        "marketplace": found.marketplace.value,
+        "batch_id": batch_ids.get(found.batch_id) if found.batch_id is not None else None, "question": found.question,
         "requester_annotation": found.requester_annotation, "answer_schema": found.answer_schema,
         "max_assignments": found.max_assignments,
         "fee_per_assignment": format_amount(found.fee_per_assignment_micros), "status": found.status.value,

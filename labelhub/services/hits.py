@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from labelhub.errors import (
     InvalidStateError,
     NotFoundError,
 )
-from labelhub.models import HIT, Event, HITStatus, HITType, QualificationRequirement, QualificationType
+from labelhub.models import HIT, Batch, Event, HITStatus, HITType, QualificationRequirement, QualificationType
 from labelhub.runtime import Runtime
 from labelhub.services import eligibility, ledger
 from labelhub.services.actors import Actor, require_requester
@@ -206,6 +207,15 @@ def list_hits(rt: Runtime, actor: Actor, *, cursor: str | None = None, limit: in
         stmt = stmt.where(HIT.batch_id == batch_id)
     with rt.sessions() as db:
         return paginate(db, stmt, HIT.id, cursor, limit)
+
+
+def batch_public_ids(rt: Runtime, found: Iterable[HIT]) -> dict[int, str]:
+    """The public ids of these HITs' batches, by the batches' row ids (HITs made alone have none)."""
+    wanted = {hit.batch_id for hit in found if hit.batch_id is not None}
+    if not wanted:
+        return {}
+    with rt.sessions() as db:
+        return dict(db.execute(select(Batch.id, Batch.public_id).where(Batch.id.in_(wanted))).tuples().all())
 
 
 def list_reviewable_hits(rt: Runtime, actor: Actor, *, status: HITStatus = HITStatus.REVIEWABLE,

@@ -102,6 +102,9 @@ def test_a_batch_hit_shows_its_task_and_the_requester_lists_hits_by_batch(api, r
     preview = api.get(f"/worker/hits/{ordinary[0]['hit_id']}", token=token(worker))
 
     assert (len(listed), len(ordinary)) == (5, 4)  # of the two batches' 10 HITs
+    assert {h["batch_id"] for h in listed} == {created["batch_id"]}
+    one = api.get(f"/requester/hits/{ordinary[0]['hit_id']}", token=token(requester))
+    assert one["batch_id"] == created["batch_id"]
     task = preview["task"]
     assert (task["batch_id"], task["task_type"], task["item"]) == (created["batch_id"], "text_classification",
                                                                    {"text": "sentence 0"})
@@ -120,6 +123,8 @@ def test_a_hit_made_on_its_own_has_no_task(api, requester, worker):
         "lifetime_seconds": 3600, "question": "<p>Cat?</p>"})
     preview = api.get(f"/worker/hits/{made['hit_id']}", token=token(worker))
     assert preview["task"] is None and preview["answer_schema"] is None
+    assert made["batch_id"] is None
+    assert api.get(f"/requester/hits/{made['hit_id']}", token=token(requester))["batch_id"] is None
 
 
 def test_quality_settings_can_be_replaced_and_are_checked(api, runtime, factory, requester):
