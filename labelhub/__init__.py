@@ -12,7 +12,7 @@ from labelhub.settings import Settings
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
                check_schema: bool = True) -> Flask:
     """The only place that wires the web application. Refuses a database whose schema is behind."""
-    from labelhub import api, jobs, migrations, mturk, web
+    from labelhub import api, jobs, migrations, mturk, question_xml, web
 
     settings = settings or Settings.load()
     runtime = runtime or Runtime.from_settings(settings)
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.before_request(lambda: runtime.backend.start(runtime))
     app.register_blueprint(api.create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(mturk.create_blueprint(), url_prefix="/mturk")
+    app.register_blueprint(question_xml.template_blueprint())
     web.register(app)
     return app
 
