@@ -179,14 +179,15 @@ def _print_demo(summary: DemoSummary, url: str) -> None:
     shown = (f"{format_amount(balance.available_micros)} available, "
              f"{format_amount(balance.on_hold_micros)} on hold (production)")
     click.echo(f"\nRequester {click.style(summary.requester_name, bold=True)}")
-    _emit(asdict(summary.requester) | {"balance": shown}, as_json=False)
+    _emit(asdict(summary.requester) | {"password": summary.requester_password, "balance": shown}, as_json=False)
     click.echo("\nWorkers (name, worker_id, password, api_token)")
     for name, creds in summary.workers:
         click.echo(f"{name}  {creds.worker_id}  {creds.password}  {creds.api_token}")
     click.echo("\nBatches")
     for line in summary.batches:
         click.echo(f"{line.name}  ({line.template_kind}, {line.hits} HITs)  {line.public_id}")
-    click.echo(f"\nFront page: {url}   REST API: {url}api/v1   MTurk endpoint: {url}mturk/sandbox")
+    click.echo(f"\nFront page: {url}   Requester pages: {url}requester/signin   REST API: {url}api/v1   "
+               f"MTurk endpoint: {url}mturk/sandbox")
     click.echo(f"These logins are kept in {summary.logins_file} (readable by you only).")
 
 
@@ -221,6 +222,22 @@ def requester_create(state: State, name: str, as_json: bool) -> None:
     from labelhub.services import accounts
 
     _emit(asdict(accounts.create_requester(state.runtime, name)), as_json)
+
+
+@requester.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (for scripts).")
+@pass_state
+def requester_set_password(state: State, name: str, password_stdin: bool) -> None:
+    """Give requester NAME a password for the requester pages (asked twice, never echoed)."""
+    from labelhub.services import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Password again")
+    accounts.set_requester_password(state.runtime, name, password)
+    click.echo(f"Requester {name} can now sign in at /requester/signin.")
 
 
 @requester.command("deposit")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -119,6 +120,7 @@ class DemoSummary:
     created: bool  # False when everything already existed
     requester_name: str
     requester: RequesterCredentials
+    requester_password: str  # for the requester pages (/requester/signin)
     balance: Balance
     workers: tuple[tuple[str, WorkerCredentials], ...]
     batches: tuple[BatchLine, ...]
@@ -162,12 +164,17 @@ def _still_valid(rt: Runtime, token: str, kind: str) -> bool:
 def _requester(rt: Runtime, logins: _Logins) -> tuple[RequesterCredentials, bool]:
     saved = logins.data.get("requester")
     if saved and _still_valid(rt, saved["api_token"], "requester"):
+        if "requester_password" not in logins.data:  # seeded before the requester pages had passwords
+            logins.data["requester_password"] = secrets.token_urlsafe(12)
+            accounts.set_requester_password(rt, REQUESTER, logins.data["requester_password"])
+            logins.save()
         return RequesterCredentials(**saved), False
+    password = secrets.token_urlsafe(12)
     try:
-        creds = accounts.create_requester(rt, REQUESTER)
+        creds = accounts.create_requester(rt, REQUESTER, password=password)
     except ConflictError:
         raise _missing_logins("requester", REQUESTER, logins) from None
-    logins.data.update(requester=asdict(creds), funded=False)
+    logins.data.update(requester=asdict(creds), requester_password=password, funded=False)
     logins.save()
     return creds, True
 
@@ -277,5 +284,6 @@ def seed(rt: Runtime, *, progress: Progress = lambda steps: None) -> DemoSummary
     actor = accounts.requester_actor(rt, requester.requester_id, Marketplace.PRODUCTION)
     lines, made = _batches(rt, actor, progress)
     return DemoSummary(created=created or made, requester_name=REQUESTER, requester=requester,
+                       requester_password=logins.data["requester_password"],
                        balance=payments.balance(rt, actor), workers=tuple(workers), batches=tuple(lines),
                        logins_file=logins.path)

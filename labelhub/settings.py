@@ -69,11 +69,17 @@ class NotificationsSettings:
 class AccountsSettings:
     # werkzeug's method string; tests lower the cost, deployments keep scrypt's default.
     password_hash_method: str = "scrypt:32768:8:1"
+    # Who may create a requester account on /requester/signup: "open" (anyone) or "invite" (whoever
+    # gives requester_invite_code; with an empty code nobody: accounts come from the CLI only).
+    requester_signup: str = "open"
+    requester_invite_code: str = ""
 
     def __post_init__(self) -> None:
         if not _is_password_hash_method(self.password_hash_method):
             raise ValueError(f"accounts.password_hash_method: {self.password_hash_method!r} is not a werkzeug "
                              'method such as "scrypt:32768:8:1" or "pbkdf2:sha256:600000"')
+        if self.requester_signup not in ("open", "invite"):
+            raise ValueError(f"accounts.requester_signup: {self.requester_signup!r} must be \"open\" or \"invite\"")
 
 
 def _is_password_hash_method(method: str) -> bool:

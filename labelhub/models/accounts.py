@@ -16,6 +16,8 @@ class Requester(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(14), unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # For the requester pages; None until set at sign-up or by `labelhub requester set-password`.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]
 
 
@@ -42,6 +44,9 @@ class ApiToken(Base):
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("requesters.id", ondelete="CASCADE"),
                                                      index=True)
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), index=True)
+    # The token's first characters, shown in lists so its owner can tell tokens apart (None: made
+    # before prefixes were kept).
+    prefix: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime]
 
 

@@ -194,3 +194,32 @@ def pay_bonus(db: Session, money: MoneySettings, marketplace: Marketplace, reque
 
 def worker_earnings(db: Session, marketplace: Marketplace, worker_id: int) -> int:
     return balance_of(db, account(db, marketplace, f"worker:{worker_id}", EARNINGS))
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One entry of a requester's accounts: which of its accounts moved, by how much, and why."""
+
+    entry_id: int
+    at: datetime
+    kind: str
+    memo: str
+    purpose: str  # AVAILABLE or ON_HOLD
+    amount_micros: int
+    hit_public_id: str | None
+
+
+def requester_statement(db: Session, marketplace: Marketplace, requester_id: int, *, before_entry_id: int | None,
+                        limit: int) -> list[StatementLine]:
+    """Up to ``limit`` entries of the requester's available and on-hold accounts, newest first, older
+    than ``before_entry_id`` (keyset: stable while new entries are written)."""
+    stmt = (select(LedgerEntry.id, LedgerTransaction.created_at, LedgerTransaction.kind, LedgerTransaction.memo,
+                   LedgerAccount.purpose, LedgerEntry.amount_micros, HIT.public_id)
+            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+            .outerjoin(HIT, HIT.id == LedgerEntry.hit_id)
+            .where(LedgerAccount.marketplace == marketplace, LedgerAccount.owner == f"requester:{requester_id}")
+            .order_by(LedgerEntry.id.desc()).limit(limit))
+    if before_entry_id is not None:
+        stmt = stmt.where(LedgerEntry.id < before_entry_id)
+    return [StatementLine(*row) for row in db.execute(stmt)]

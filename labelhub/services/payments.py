@@ -1,4 +1,5 @@
-"""Money use cases: balances, deposits, bonuses and worker earnings."""
+"""Money use cases: balances, the requester's statement, deposits, sandbox top-ups, bonuses and worker
+earnings."""
 
 from __future__ import annotations
 
@@ -10,14 +11,25 @@ from sqlalchemy import func, select
 from labelhub import ids
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError
 from labelhub.models import HIT, Assignment, AssignmentStatus, Bonus, HITType, Marketplace, Requester, Worker
-from labelhub.money import MAX_AMOUNT_MICROS, format_amount
+from labelhub.money import MAX_AMOUNT_MICROS, format_amount, parse_amount
 from labelhub.runtime import Runtime
 from labelhub.services import ledger
 from labelhub.services.actors import Actor, require_requester, require_worker
 from labelhub.services.commands import SendBonus, is_amount
-from labelhub.services.common import Created, Page, find_token, paginate, record_event, remember_token
+from labelhub.services.common import (
+    Created,
+    Page,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+    find_token,
+    paginate,
+    record_event,
+    remember_token,
+)
 
 SEND_BONUS_SCOPE = "SendBonus"
+SANDBOX_TOP_UP_LIMIT_MICROS = parse_amount("1000.00")  # play money per top-up on the account page
 
 
 def balance(rt: Runtime, actor: Actor) -> ledger.Balance:
@@ -40,6 +52,43 @@ def deposit(rt: Runtime, requester_public_id: str, amount_micros: int, *,
             raise NotFoundError(f"Requester {requester_public_id} does not exist", entity="requester")
         ledger.deposit(db, marketplace, requester.id, amount_micros, now=now, memo=memo)
         return ledger.requester_balance(db, marketplace, requester.id)
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """The account page: both marketplaces' balances and one page of the actor's marketplace's statement."""
+
+    balances: dict[Marketplace, ledger.Balance]
+    statement: Page[ledger.StatementLine]
+
+
+def account_summary(rt: Runtime, actor: Actor, *, cursor: str | None = None, limit: int = 25) -> AccountSummary:
+    """The requester's available and held balances in each marketplace and its ledger entries in the
+    actor's marketplace, newest first, a page at a time. Raises InvalidInputError naming a bad cursor."""
+    require_requester(actor)
+    limit, before = check_page_size(limit), decode_cursor(cursor) or None
+    with rt.sessions() as db:
+        balances = {market: ledger.requester_balance(db, market, actor.id) for market in Marketplace}
+        lines = ledger.requester_statement(db, actor.marketplace, actor.id, before_entry_id=before, limit=limit + 1)
+    more = len(lines) > limit
+    lines = lines[:limit]
+    return AccountSummary(balances, Page(lines, encode_cursor(lines[-1].entry_id) if more else None))
+
+
+def top_up_sandbox(rt: Runtime, actor: Actor, amount_micros: int) -> ledger.Balance:
+    """Add play money to the requester's sandbox balance, at most SANDBOX_TOP_UP_LIMIT_MICROS at a time.
+    Production funds come from an operator's deposit only. Raises InvalidStateError outside the
+    sandbox, InvalidInputError for a bad amount."""
+    require_requester(actor)
+    if actor.marketplace is not Marketplace.SANDBOX:
+        raise InvalidStateError("Play money can only be added in the sandbox; production funds are deposited "
+                                "by the operator", entity="balance")
+    if not is_amount(amount_micros, minimum=1) or amount_micros > SANDBOX_TOP_UP_LIMIT_MICROS:
+        raise InvalidInputError({"amount": "must be a positive amount of at most "
+                                 f"{format_amount(SANDBOX_TOP_UP_LIMIT_MICROS)}"})
+    with rt.sessions.begin() as db:
+        ledger.deposit(db, Marketplace.SANDBOX, actor.id, amount_micros, now=rt.clock(), memo="sandbox top-up")
+        return ledger.requester_balance(db, Marketplace.SANDBOX, actor.id)
 
 
 def send_bonus(rt: Runtime, actor: Actor, cmd: SendBonus) -> Created[Bonus]:

@@ -35,6 +35,10 @@ def test_demo_seeds_requester_workers_and_batches(invoke, runtime):
     assert requester.public_id == logins["requester"]["requester_id"]
     for field in ("requester_id", "access_key_id", "secret_access_key", "api_token"):
         assert logins["requester"][field] in result.stdout
+    assert logins["requester_password"] in result.stdout
+    page_login = accounts.authenticate_requester(runtime, demo.REQUESTER, logins["requester_password"],
+                                                 Marketplace.PRODUCTION)
+    assert page_login.public_id == requester.public_id
     for name in demo.WORKERS:
         worker = logins["workers"][name]
         assert f"{name}  {worker['worker_id']}  {worker['password']}  {worker['api_token']}" in result.stdout
