@@ -1,7 +1,7 @@
 """The task-type contract: the Annotator protocol, answer shapes, AnswerError and a base class.
 
-Every task type is a small stateless object. It validates a requester's configuration, describes and
-validates one worker answer, and names the Jinja partial and ES module that render it. It takes and
+Every task type is a small stateless object. It describes and validates a requester's configuration and
+one worker answer, and names the Jinja partial and ES module that render it. It takes and
 returns plain JSON-able values only.
 """
 
@@ -55,6 +55,12 @@ class Annotator(Protocol):
 
     def parse_config(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Validate a requester's configuration and return its canonical form. Raises AnswerError."""
+        ...
+
+    def config_schema(self) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of the configuration, from which the requester's form is built:
+        property titles are the form's labels, ``"format": "column"`` names a column of the batch file.
+        The canonical configuration matches it; ``parse_config`` remains the rule."""
         ...
 
     def public_config(self, config: dict[str, Any]) -> dict[str, Any]:

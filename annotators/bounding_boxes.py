@@ -6,11 +6,13 @@ import math
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+from annotators import config_schema as schema
 from annotators.base import AnswerShape, BaseAnnotator
 from annotators.examples import svg_image_url
 from annotators.fields import Settings
 
 MAX_PIXELS = 100_000  # per side
+MAX_BOXES = 1000
 EPSILON = 1e-6  # boxes are rounded to 0.01 px; a box flush with the edge must not fail on float noise
 
 
@@ -45,8 +47,8 @@ class BoundingBoxes(BaseAnnotator):
             "height_field": s.field_name("height_field", default="image_height"),
             "image_width": s.integer("image_width", default=0, minimum=1, maximum=MAX_PIXELS) or None,
             "image_height": s.integer("image_height", default=0, minimum=1, maximum=MAX_PIXELS) or None,
-            "min_boxes": s.integer("min_boxes", default=0, minimum=0, maximum=1000),
-            "max_boxes": s.integer("max_boxes", default=100, minimum=1, maximum=1000),
+            "min_boxes": s.integer("min_boxes", default=0, minimum=0, maximum=MAX_BOXES),
+            "max_boxes": s.integer("max_boxes", default=100, minimum=1, maximum=MAX_BOXES),
             "min_size": s.integer("min_size", default=2, minimum=1, maximum=MAX_PIXELS),
         }
         if (config["image_width"] is None) != (config["image_height"] is None):
@@ -56,6 +58,18 @@ class BoundingBoxes(BaseAnnotator):
             s.fail("min_boxes", "must not be more than max_boxes")
         s.check()
         return config
+
+    def config_schema(self) -> dict[str, Any]:
+        return schema.config_object({
+            "labels": schema.labels(min_count=1), "instructions": schema.instructions(),
+            "image_field": schema.column("Column with the image URL"),
+            "width_field": schema.column("Column with each image's width"),
+            "height_field": schema.column("Column with each image's height"),
+            "image_width": schema.integer("Width of every image (pixels)", 1, MAX_PIXELS, nullable=True),
+            "image_height": schema.integer("Height of every image (pixels)", 1, MAX_PIXELS, nullable=True),
+            "min_boxes": schema.integer("At least this many boxes", 0, MAX_BOXES),
+            "max_boxes": schema.integer("At most this many boxes", 1, MAX_BOXES),
+            "min_size": schema.integer("Smallest box side (pixels)", 1, MAX_PIXELS)})
 
     def item_fields(self, config: dict[str, Any]) -> list[str]:
         return [config["image_field"]]

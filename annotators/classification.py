@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import Any, ClassVar
 
+from annotators import config_schema as schema
 from annotators.base import AnswerShape, BaseAnnotator
-from annotators.fields import Settings
+from annotators.fields import MAX_LABELS, Settings
 
 
 class Classification(BaseAnnotator):
@@ -26,6 +27,7 @@ class Classification(BaseAnnotator):
 
     shape = AnswerShape.CATEGORICAL
     field_key: ClassVar[str]
+    field_title: ClassVar[str]  # the form's label for field_key
     default_field: ClassVar[str]
 
     def parse_config(self, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,6 +55,15 @@ class Classification(BaseAnnotator):
                     s.fail(key, "applies only when multi_label is true")
         s.check()
         return config
+
+    def config_schema(self) -> dict[str, Any]:
+        return schema.config_object({
+            "labels": schema.labels(), "instructions": schema.instructions(),
+            self.field_key: schema.column(self.field_title),
+            "multi_label": schema.flag("Several labels may apply"),
+            "ordinal": schema.flag("The labels are an ordered scale"),
+            "min_labels": schema.integer("At least this many labels (multi-label)", 0, MAX_LABELS),
+            "max_labels": schema.integer("At most this many labels (multi-label)", 1, MAX_LABELS)})
 
     def shape_for(self, config: dict[str, Any]) -> AnswerShape:
         if config["multi_label"]:

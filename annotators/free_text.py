@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+from annotators import config_schema as schema
 from annotators.base import AnswerShape, BaseAnnotator
 from annotators.examples import EXAMPLE_SUMMARY_SOURCE, svg_image_url
 from annotators.fields import Settings, normalize_text
@@ -51,6 +52,15 @@ class FreeText(BaseAnnotator):
             s.fail("min_length", "must not be more than max_length")
         s.check()
         return config
+
+    def config_schema(self) -> dict[str, Any]:
+        return schema.config_object({
+            "mode": schema.choice("Mode", MODES), "question": schema.text("Question"),
+            "instructions": schema.instructions(),
+            "source_field": schema.column("Column with the material", nullable=True),
+            "min_length": schema.integer("Shortest answer (characters)", 0, MAX_ANSWER_LENGTH),
+            "max_length": schema.integer("Longest answer (characters)", 1, MAX_ANSWER_LENGTH),
+            "multiline": schema.flag("Multi-line box")})
 
     def item_fields(self, config: dict[str, Any]) -> list[str]:
         return [config["source_field"]] if config["source_field"] else []

@@ -14,6 +14,7 @@ class ImageClassification(Classification):
     kind = "image_classification"
     title = "Image classification"
     field_key = "image_field"
+    field_title = "Column with the image URL"
     default_field = "image_url"
 
     def example_config(self) -> dict[str, Any]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+from annotators import config_schema as schema
 from annotators.base import AnswerShape, BaseAnnotator
 from annotators.examples import svg_image_url
 from annotators.fields import MAX_LABEL_LENGTH, Settings
 
 CHOICES = ("a", "b", "tie")
+MEDIA = ("text", "image")
 
 
 class Pairwise(BaseAnnotator):
@@ -35,7 +37,7 @@ class Pairwise(BaseAnnotator):
         config = {
             "question": s.text("question", default="Which of the two is better?"),
             "instructions": s.instructions(),
-            "media": s.choice("media", ("text", "image"), default="text"),
+            "media": s.choice("media", MEDIA, default="text"),
             "a_field": s.field_name("a_field", default="a"), "b_field": s.field_name("b_field", default="b"),
             "a_label": s.text("a_label", default="A", max_length=MAX_LABEL_LENGTH),
             "b_label": s.text("b_label", default="B", max_length=MAX_LABEL_LENGTH),
@@ -48,6 +50,16 @@ class Pairwise(BaseAnnotator):
             s.fail("b_label", "must differ from a_label")
         s.check()
         return config
+
+    def config_schema(self) -> dict[str, Any]:
+        return schema.config_object({
+            "question": schema.text("Question"), "instructions": schema.instructions(),
+            "media": schema.choice("The items are", MEDIA),
+            "a_field": schema.column("Column of item A"), "b_field": schema.column("Column of item B"),
+            "a_label": schema.text("Name of A", max_length=MAX_LABEL_LENGTH),
+            "b_label": schema.text("Name of B", max_length=MAX_LABEL_LENGTH),
+            "allow_tie": schema.flag("Offer a tie"),
+            "tie_label": schema.text("Name of the tie", max_length=MAX_LABEL_LENGTH)})
 
     def item_fields(self, config: dict[str, Any]) -> list[str]:
         return [config["a_field"], config["b_field"]]

@@ -11,6 +11,7 @@ import re
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+from annotators import config_schema as schema
 from annotators.base import AnswerShape, BaseAnnotator
 from annotators.fields import MAX_LABEL_LENGTH, Settings, normalize_text
 
@@ -60,6 +61,12 @@ class Survey(BaseAnnotator):
             seen.add(question["id"])
         s.check()
         return {"instructions": instructions, "questions": parsed}
+
+    def config_schema(self) -> dict[str, Any]:
+        """Each question's own settings are parse_config's to check: the form edits the list as JSON."""
+        questions = {"type": "array", "title": "Questions (JSON list)", "items": {"type": "object"},
+                     "minItems": 1, "maxItems": MAX_QUESTIONS}
+        return schema.config_object({"instructions": schema.instructions(), "questions": questions})
 
     def public_config(self, config: dict[str, Any]) -> dict[str, Any]:
         """Attention checks become plain questions: no expected answer, nothing marks them out."""

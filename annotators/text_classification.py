@@ -13,6 +13,7 @@ class TextClassification(Classification):
     kind = "text_classification"
     title = "Text classification"
     field_key = "text_field"
+    field_title = "Column with the text"
     default_field = "text"
 
     def example_config(self) -> dict[str, Any]:

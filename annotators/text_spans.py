@@ -6,11 +6,13 @@ import re
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+from annotators import config_schema as schema
 from annotators.base import AnswerShape, BaseAnnotator
 from annotators.examples import EXAMPLE_TEXT
 from annotators.fields import Settings
 
 MAX_TEXT_LENGTH = 1_000_000
+MAX_SPANS = 5000
 
 
 class TextSpans(BaseAnnotator):
@@ -40,13 +42,22 @@ class TextSpans(BaseAnnotator):
             "text_field": s.field_name("text_field", default="text"),
             "allow_overlap": s.boolean("allow_overlap", default=False),
             "snap_to_words": s.boolean("snap_to_words", default=True),
-            "min_spans": s.integer("min_spans", default=0, minimum=0, maximum=5000),
-            "max_spans": s.integer("max_spans", default=500, minimum=1, maximum=5000),
+            "min_spans": s.integer("min_spans", default=0, minimum=0, maximum=MAX_SPANS),
+            "max_spans": s.integer("max_spans", default=500, minimum=1, maximum=MAX_SPANS),
         }
         if config["min_spans"] > config["max_spans"]:
             s.fail("min_spans", "must not be more than max_spans")
         s.check()
         return config
+
+    def config_schema(self) -> dict[str, Any]:
+        return schema.config_object({
+            "labels": schema.labels("Entity types (one a line)", min_count=1), "instructions": schema.instructions(),
+            "text_field": schema.column("Column with the text"),
+            "allow_overlap": schema.flag("Spans may overlap"),
+            "snap_to_words": schema.flag("Widen selections to whole words"),
+            "min_spans": schema.integer("At least this many spans", 0, MAX_SPANS),
+            "max_spans": schema.integer("At most this many spans", 1, MAX_SPANS)})
 
     def item_fields(self, config: dict[str, Any]) -> list[str]:
         return [config["text_field"]]
