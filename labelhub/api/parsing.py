@@ -1,67 +1,26 @@
 """Validated JSON bodies -> the services' commands. Shape was checked by the schema; the commands check
-the rules, and their errors are re-keyed here to the body's field paths."""
+the rules. Documents the pages share (HIT types, batches) are read by the services themselves
+(``commands.hit_type_spec_from``, ``batches.batch_from_settings``)."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from labelhub.errors import InvalidInputError
-from labelhub.models import Comparator, GuardedAction
 from labelhub.money import parse_amount
-from labelhub.services.batch_quality import QualitySettings
-from labelhub.services.batches import CreateBatch
 from labelhub.services.commands import (
     AnswerKey,
     CreateHIT,
-    HITTypeSpec,
-    Locale,
     NotifyWorkers,
     QualificationTypeSpec,
     QualificationTypeUpdate,
-    RequirementSpec,
     SendBonus,
+    hit_type_spec_from,
 )
-
-T = TypeVar("T")
-
-
-def nested(prefix: str, build: Callable[[], T]) -> T:
-    """Run ``build``; field names in its InvalidInputError are prefixed with where the value sits."""
-    try:
-        return build()
-    except InvalidInputError as exc:
-        raise InvalidInputError({f"{prefix}.{name}": problem
-                                 for name, problem in exc.fields.items()}) from None
-
-
-def locale(raw: dict[str, Any]) -> Locale:
-    return Locale(raw["country"], raw.get("subdivision"))
-
-
-def requirement(raw: dict[str, Any], where: str) -> RequirementSpec:
-    locales = tuple(nested(f"{where}.locale_values[{i}]", lambda v=v: locale(v))
-                    for i, v in enumerate(raw.get("locale_values", ())))
-    guarded = GuardedAction(raw.get("actions_guarded", GuardedAction.ACCEPT.value))
-    return nested(where, lambda: RequirementSpec(
-        qualification_type_id=raw["qualification_type_id"], comparator=Comparator(raw["comparator"]),
-        integer_values=tuple(raw.get("integer_values", ())), locale_values=locales, actions_guarded=guarded))
-
-
-def hit_type_spec(body: dict[str, Any]) -> HITTypeSpec:
-    requirements = tuple(requirement(r, f"qualification_requirements[{i}]")
-                         for i, r in enumerate(body.get("qualification_requirements", ())))
-    return HITTypeSpec(title=body["title"], description=body["description"],
-                       reward_micros=parse_amount(body["reward"]),
-                       assignment_duration_seconds=body["assignment_duration_seconds"],
-                       auto_approval_delay_seconds=body["auto_approval_delay_seconds"],
-                       keywords=body.get("keywords", ""), requirements=requirements)
 
 
 def create_hit(body: dict[str, Any]) -> CreateHIT:
     """``hit_type_id`` names an existing HIT type; otherwise the body carries the type's fields."""
-    hit_type = None if "hit_type_id" in body else hit_type_spec(body)
+    hit_type = None if "hit_type_id" in body else hit_type_spec_from(body)
     return CreateHIT(
         question=body["question"], lifetime_seconds=body["lifetime_seconds"],
         max_assignments=body["max_assignments"], hit_type=hit_type, hit_type_id=body.get("hit_type_id"),
@@ -100,12 +59,3 @@ def notify(body: dict[str, Any]) -> NotifyWorkers:
                          worker_ids=tuple(body["worker_ids"]))
 
 
-def create_batch(body: dict[str, Any]) -> CreateBatch:
-    """A batch of a registered task type (the schema's enum); InvalidInputError names the body's fields."""
-    quality = QualitySettings.parse(body["quality"]) if "quality" in body else None
-    template = body.get("question_template") or f"<p>{html.escape(body['title'])}</p>"
-    return CreateBatch(name=body["name"], template_kind=body["task_type"], question_template=template,
-                       hit_type=hit_type_spec(body), rows=tuple(body["rows"]),
-                       lifetime_seconds=body["lifetime_seconds"], max_assignments=body.get("max_assignments"),
-                       template_config=body["config"], quality=quality,
-                       gold_assignments=body.get("gold_assignments"))

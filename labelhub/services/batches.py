@@ -3,6 +3,8 @@ CHUNK_ROWS rows is written by a job in short transactions (labelhub.services.bat
 
 from __future__ import annotations
 
+import html
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,7 @@ from labelhub.services.commands import (
     check_answer_schema,
     check_range,
     check_text,
+    hit_type_spec_from,
 )
 from labelhub.services.common import Page, paginate, record_event
 from labelhub.services.hits import hit_type_for
@@ -90,7 +93,20 @@ class CreateBatch:
         return batch_builds.fill(self.question_template, row)
 
 
-def _task_type_config(cmd: CreateBatch) -> dict[str, Any]:
+def batch_from_settings(settings: Mapping[str, Any], rows: Sequence[dict[str, Any]]) -> CreateBatch:
+    """The batch command of a settings document (the REST API's batch body without its rows, or the
+    new-batch page's saved settings) and its rows. Raises InvalidInputError naming the document's fields."""
+    hit_type = hit_type_spec_from(settings)
+    quality = QualitySettings.parse(settings["quality"]) if settings.get("quality") else None
+    template = settings.get("question_template") or f"<p>{html.escape(hit_type.title)}</p>"
+    return CreateBatch(
+        name=settings.get("name", ""), template_kind=settings.get("task_type", ""), question_template=template,
+        hit_type=hit_type, rows=tuple(rows), lifetime_seconds=settings.get("lifetime_seconds", 0),
+        max_assignments=settings.get("max_assignments"), template_config=settings.get("config") or {},
+        quality=quality, gold_assignments=settings.get("gold_assignments"))
+
+
+def checked_task_type_config(cmd: CreateBatch) -> dict[str, Any]:
     """A registered task type's canonical configuration, with every row holding the columns it reads."""
     raw = cmd.template_config or {}
     if cmd.template_kind not in annotators.REGISTRY:
@@ -135,7 +151,7 @@ def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
     removed. Raises InvalidInputError naming the row or setting, InsufficientFundsError.
     """
     require_requester(actor)
-    config = _task_type_config(cmd)
+    config = checked_task_type_config(cmd)
     settings = cmd.quality or QualitySettings(method=rt.settings.quality.method)
     now = rt.clock()
     building = len(cmd.rows) > CHUNK_ROWS

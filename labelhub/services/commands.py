@@ -6,12 +6,14 @@ Rules that need the database (ownership, state, balance, uniqueness) live in the
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from labelhub.errors import InvalidInputError
 from labelhub.models import Comparator, GuardedAction
-from labelhub.money import MAX_AMOUNT_MICROS, format_amount
+from labelhub.money import MAX_AMOUNT_MICROS, format_amount, parse_amount
 from labelhub.services.answer_schemas import check_answer_schema  # also imported from here by batches
 
 MAX_ASSIGNMENTS = 1_000_000
@@ -300,3 +302,54 @@ class NotifyWorkers:
         if not 1 <= len(self.worker_ids) <= 100:
             problems["worker_ids"] = "give between 1 and 100 worker ids"
         _raise_if(problems)
+
+
+# ---- commands from documents (the REST API's JSON, the pages' saved settings) ------------------------------
+
+T = TypeVar("T")
+
+
+def nested(prefix: str, build: Callable[[], T]) -> T:
+    """Run ``build``; field names in its InvalidInputError are prefixed with where the value sits."""
+    try:
+        return build()
+    except InvalidInputError as exc:
+        raise InvalidInputError({f"{prefix}.{name}": problem for name, problem in exc.fields.items()}) from None
+
+
+def _locale_from(raw: Mapping[str, Any]) -> Locale:
+    return Locale(str(raw.get("country", "")), raw.get("subdivision"))
+
+
+def requirement_from(raw: Mapping[str, Any], where: str) -> RequirementSpec:
+    """A qualification requirement from its document form (``qualification_type_id``, ``comparator``,
+    ``integer_values`` or ``locale_values``, ``actions_guarded``); errors name ``where``."""
+    try:
+        comparator = Comparator(str(raw.get("comparator", "")))
+    except ValueError:
+        raise InvalidInputError({f"{where}.comparator": "is not a comparator"}) from None
+    try:
+        guarded = GuardedAction(raw.get("actions_guarded", GuardedAction.ACCEPT.value))
+    except ValueError:
+        raise InvalidInputError({f"{where}.actions_guarded": "is not an action a requirement guards"}) from None
+    locales = tuple(nested(f"{where}.locale_values[{i}]", functools.partial(_locale_from, value))
+                    for i, value in enumerate(raw.get("locale_values", ())))
+    return nested(where, lambda: RequirementSpec(
+        qualification_type_id=str(raw.get("qualification_type_id", "")), comparator=comparator,
+        integer_values=tuple(raw.get("integer_values", ())), locale_values=locales, actions_guarded=guarded))
+
+
+def hit_type_spec_from(document: Mapping[str, Any]) -> HITTypeSpec:
+    """A HIT type from its document form (``title``, ``description``, ``reward`` as text, durations,
+    ``keywords``, ``qualification_requirements``); errors name the document's fields."""
+    try:
+        reward = parse_amount(str(document.get("reward", "")))
+    except ValueError as exc:
+        raise InvalidInputError({"reward": str(exc)}) from None
+    requirements = tuple(requirement_from(raw, f"qualification_requirements[{i}]")
+                         for i, raw in enumerate(document.get("qualification_requirements", ())))
+    return HITTypeSpec(title=document.get("title", ""), description=document.get("description", ""),
+                       reward_micros=reward, assignment_duration_seconds=document.get("assignment_duration_seconds", 0),
+                       auto_approval_delay_seconds=document.get("auto_approval_delay_seconds",
+                                                                MAX_AUTO_APPROVAL_DELAY_SECONDS),
+                       keywords=document.get("keywords", ""), requirements=requirements)
