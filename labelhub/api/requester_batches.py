@@ -7,15 +7,23 @@ from typing import Any
 
 from flask import request, url_for
 
-from labelhub.api import inputs, parsing, schemas, serializers
+from labelhub.api import inputs, schemas, serializers
 from labelhub.api.requester_hits import hit_document
 from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
 from labelhub.errors import InvalidInputError
 from labelhub.models import BatchState
-from labelhub.services import batch_builds, batch_files, batch_quality, batch_results, batches, gold, llm_flags
+from labelhub.services import (
+    batch_builds,
+    batch_files,
+    batch_quality,
+    batch_results,
+    batches,
+    gold,
+    llm_flags,
+    requester_pages,
+)
 from labelhub.services.actors import Actor
-from quality import plots
 
 routes = Routes(tag="Requester: batches and quality", prefix="/requester", role="requester")
 
@@ -25,7 +33,7 @@ routes = Routes(tag="Requester: batches and quality", prefix="/requester", role=
              "Location; the batch is listed, without HITs, until the job succeeds, and removed if it fails)",
              body=schemas.CREATE_BATCH, response=ref("Batch"), status=201, accepted=ref("Job"))
 def create_batch(actor: Actor, body: dict[str, Any]) -> Any:
-    return _created(parsing.create_batch(body), actor)
+    return _created(batches.batch_from_settings(body, body["rows"]), actor)
 
 
 UPLOAD = {"multipart/form-data": {"schema": {
@@ -56,7 +64,7 @@ def create_batch_from_file(actor: Actor) -> Any:
     settings = inputs.checked_json(schemas.BATCH_SETTINGS, request.form["settings"], field="settings")
     rows = batch_files.read_rows(upload.read(),
                                  batch_files.file_format(upload.filename, request.form.get("format") or None))
-    return _created(parsing.create_batch(settings | {"rows": rows}), actor)
+    return _created(batches.batch_from_settings(settings, rows), actor)
 
 
 def _created(command: batches.CreateBatch, actor: Actor) -> Any:
@@ -148,33 +156,17 @@ SVG = {"type": "string", "description": "an SVG document"}
 @routes.get("/batches/<batch_id>/plots/workers.svg", summary="Plot: each worker's accuracy with its 95% interval "
             "(one page of workers)", query=schemas.PAGE, response=SVG, media_type="image/svg+xml")
 def plot_workers(actor: Actor, batch_id: str, query: dict[str, Any]) -> str:
-    rt = runtime()
-    found = batch_results.batch_worker_scores(rt, actor, batch_id, cursor=query.get("cursor"), limit=query["limit"])
-    rule = batch_results.batch_summary(rt, actor, batch_id).settings.policy.accuracy
-    return plots.accuracy_svg([plots.AccuracyRow(
-        v.worker_id, v.scores["accuracy"], v.scores["accuracy_low"], v.scores["accuracy_high"], v.scores["answers"],
-        v.decision is not None) for v in found.items], title=f"Worker accuracy, batch {batch_id}",
-        threshold=None if rule is None else rule.threshold / 100)
+    return requester_pages.batch_plot(runtime(), actor, batch_id, "workers", cursor=query.get("cursor"),
+                                      limit=query["limit"])
 
 
 @routes.get("/batches/<batch_id>/plots/confusion.svg", summary="Plot: a worker's confusion matrix, or the crowd's",
             query=schemas.CONFUSION_QUERY, response=SVG, media_type="image/svg+xml")
 def plot_confusion(actor: Actor, batch_id: str, query: dict[str, Any]) -> str:
-    worker = query.get("worker_id")
-    found = batch_results.confusion(runtime(), actor, batch_id, worker)
-    who = f"worker {worker}" if worker else "all workers"
-    return plots.confusion_svg(found.classes, found.matrix,
-                               title=f"Confusion matrix of {who} ({found.answers:,} answers), batch {batch_id}")
+    return requester_pages.batch_plot(runtime(), actor, batch_id, "confusion", worker_id=query.get("worker_id"))
 
 
 @routes.get("/batches/<batch_id>/plots/progress.svg", summary="Plot: assignments by state and HITs by consensus "
             "confidence", response=SVG, media_type="image/svg+xml")
 def plot_progress(actor: Actor, batch_id: str) -> str:
-    summary, confidences = batch_results.consensus_confidences(runtime(), actor, batch_id)
-    p = summary.progress
-    parts = [("approved", p.assignments_approved), ("submitted", p.assignments_submitted),
-             ("pending", p.assignments_pending), ("rejected", p.assignments_rejected),
-             ("open", p.assignments_open)]
-    target = summary.settings.overlap.confidence_target if summary.settings.overlap else None
-    return plots.progress_svg([(name, count, plots.PROGRESS_COLOURS[name]) for name, count in parts],
-                              confidences, title=f"Progress of batch {summary.batch.name}", target=target)
+    return requester_pages.batch_plot(runtime(), actor, batch_id, "progress")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labelhub.db import Base
@@ -62,6 +62,8 @@ class Batch(Base):
     aggregation_reason: Mapped[str | None] = mapped_column(String(1024))
     aggregation_error: Mapped[str | None] = mapped_column(String(1024))
     agreement: Mapped[float | None] = mapped_column(Float)
+    # Paused by its requester: its HITs (``HIT.paused``) serve no new assignments until resumed.
+    paused_at: Mapped[datetime | None]
 
     hits: Mapped[list[HIT]] = relationship(back_populates="batch", lazy="raise")
 
@@ -138,6 +140,9 @@ class HIT(Base):
         Index("ix_hits_hit_type", "hit_type_id", "id"),
         Index("ix_hits_batch", "batch_id", "id"),
         Index("ix_hits_batch_gold", "batch_id", "is_gold"),
+        # The requester's HITs made without a batch, by HIT type (the batches page groups them so).
+        Index("ix_hits_batchless_type", "hit_type_id", "id", postgresql_where=text("batch_id IS NULL"),
+              sqlite_where=text("batch_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +166,8 @@ class HIT(Base):
     # A gold (control) HIT has a known answer: it is mixed into workers' streams, never listed, and
     # scores workers instead of getting a consensus.
     is_gold: Mapped[bool] = mapped_column(default=False)
+    # Its batch is paused: not listed, not accepted (kept on the HIT so the marketplace filters one column).
+    paused: Mapped[bool] = mapped_column(default=False, server_default=false())
     gold_answer: Mapped[dict | None]
     pending_count: Mapped[int] = mapped_column(default=0)
     submitted_count: Mapped[int] = mapped_column(default=0)
@@ -207,6 +214,9 @@ class HIT(Base):
             raise InvalidStateError("This HIT has expired and can no longer be accepted", entity="hit")
         if self.available_count <= 0:
             raise InvalidStateError("There are no more assignments available for this HIT", entity="hit")
+        if self.paused:
+            raise InvalidStateError("This HIT's batch is paused by its requester: it takes no new workers for now",
+                                    entity="hit")
 
 
 class Assignment(Base):

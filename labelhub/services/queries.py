@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labelhub.errors import NotFoundError
 from labelhub.models import HIT, Batch, HITStatus, Marketplace, Requester
 from labelhub.runtime import Runtime
 from labelhub.services.batches import BatchProgress, progress_of
@@ -45,14 +44,3 @@ def marketplace_batches(rt: Runtime, marketplace: Marketplace, *, cursor: str | 
             Requester.id.in_({batch.requester_id for batch in page.items})))}
         return Page([_overview(db, b, owners[b.requester_id], cursor=None, limit=hits_per_batch)
                      for b in page.items], page.next_cursor)
-
-
-def marketplace_batch(rt: Runtime, marketplace: Marketplace, batch_public_id: str, *, cursor: str | None,
-                      limit: int) -> BatchOverview:
-    """One batch of the marketplace with the page of its HITs after ``cursor``. Raises NotFoundError."""
-    with rt.sessions() as db:
-        row = db.execute(select(Batch, Requester).join(Requester, Requester.id == Batch.requester_id).where(
-            Batch.public_id == batch_public_id, Batch.marketplace == marketplace)).one_or_none()
-        if row is None:
-            raise NotFoundError(f"Batch {batch_public_id} does not exist", entity="batch")
-        return _overview(db, row.Batch, row.Requester, cursor=cursor, limit=limit)

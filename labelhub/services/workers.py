@@ -141,11 +141,11 @@ class HITListing:
 
 
 def open_hits(db: Session, actor: Actor, stmt: Select, *, now: datetime) -> Select:
-    """Restrict ``stmt`` to HITs the worker could take: assignable, unexpired, not gold (gold HITs
-    come unannounced, see labelhub.services.gold), never worked on by this worker, and not of a
-    requester who blocked them."""
+    """Restrict ``stmt`` to HITs the worker could take: assignable, unexpired, not paused (their batch
+    is, see labelhub.services.batch_actions), not gold (gold HITs come unannounced, see
+    labelhub.services.gold), never worked on by this worker, and not of a requester who blocked them."""
     stmt = stmt.where(HIT.marketplace == actor.marketplace, HIT.status == HITStatus.ASSIGNABLE,
-                      HIT.expires_at > now, HIT.is_gold.is_(False),
+                      HIT.expires_at > now, HIT.paused.is_(False), HIT.is_gold.is_(False),
                       HIT.id.not_in(select(Assignment.hit_id).where(Assignment.worker_id == actor.id)))
     blocked = eligibility.blocked_requester_ids(db, actor.marketplace, actor.id)
     return stmt.where(HIT.requester_id.not_in(blocked)) if blocked else stmt

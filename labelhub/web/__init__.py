@@ -1,5 +1,6 @@
 """The HTML side of LabelHub: the public front page, the worker pages (sign-in, marketplace, task
-pages, dashboard, qualification tests), the images, and the HTML error pages.
+pages, dashboard, qualification tests), the requester workspace (sign-in, account, credentials, new
+batch, batches), the images, and the HTML error pages.
 
 ``register(app)`` is called by ``create_app``; it adds the blueprints, the annotators' templates and
 static files, the error pages for paths outside the machine APIs, and the security headers every
@@ -16,7 +17,21 @@ from werkzeug.exceptions import HTTPException
 
 from labelhub.db import DatabaseBusyError
 from labelhub.money import format_amount
-from labelhub.web import account, auth, errors, images, pages, security, tasks, worker
+from labelhub.web import (
+    account,
+    auth,
+    errors,
+    images,
+    pages,
+    requester_account,
+    requester_auth,
+    requester_monitor,
+    requester_new,
+    requester_session,
+    security,
+    tasks,
+    worker,
+)
 
 
 def _annotator_assets() -> Blueprint:
@@ -44,7 +59,8 @@ def duration(seconds: int) -> str:
 
 
 def register(app: Flask) -> None:
-    for blueprint in (pages.bp, images.bp, auth.bp, worker.bp, account.bp, _annotator_assets()):
+    for blueprint in (pages.bp, images.bp, auth.bp, worker.bp, account.bp, requester_auth.bp, requester_account.bp,
+                      requester_new.bp, requester_monitor.bp, _annotator_assets()):
         app.register_blueprint(blueprint)
     # Annotator partials are named "annotators/<kind>.html" and live in the annotators package.
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("annotators", "templates")])
@@ -52,6 +68,7 @@ def register(app: Flask) -> None:
                                  duration=duration)
     # Registered for the HTTPException class (not per code): a blueprint's own handlers, or code-specific
     # ones of another adapter, take precedence over these pages.
+    app.context_processor(requester_session.page_globals)
     app.register_error_handler(HTTPException, errors.http_error)
     app.register_error_handler(DatabaseBusyError, errors.busy_page)
     app.after_request(security.secure_headers)

@@ -1,4 +1,5 @@
-"""The public pages: the front page (the production marketplace's batches) and one batch's HITs."""
+"""The public front page: the production marketplace's batches, each with its first HITs. A batch's own
+page is its requester's (labelhub.web.requester_monitor)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from labelhub.web import errors
 
 BATCHES_PER_PAGE = 5
 HITS_PER_CARD = 8
-HITS_PER_PAGE = 24
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/web-static")
@@ -28,10 +28,3 @@ def index():
     return render_template("web/index.html", page=page, has_cursor=bool(request.args.get("cursor")),
                            money=format_amount)
 
-
-@bp.get("/batches/<batch_id>")
-def batch(batch_id: str):
-    card = queries.marketplace_batch(runtime_of(current_app), Marketplace.PRODUCTION, batch_id,
-                                     cursor=request.args.get("cursor"), limit=HITS_PER_PAGE)
-    return render_template("web/batch.html", card=card, has_cursor=bool(request.args.get("cursor")),
-                           money=format_amount)

@@ -1,4 +1,5 @@
-"""The front page and the batch page: what they list, their pagination, and their errors."""
+"""The public front page: what it lists, its pagination, and its errors. A batch has no public page
+(its requester's is in tests/web/test_requester_batches.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 
 from labelhub import demo
 from labelhub.services import assignments, gold, hits
-from labelhub.web.pages import BATCHES_PER_PAGE, HITS_PER_CARD, HITS_PER_PAGE
+from labelhub.web.pages import BATCHES_PER_PAGE, HITS_PER_CARD
 
 
 def _next_link(html: str) -> str | None:
@@ -15,7 +16,7 @@ def _next_link(html: str) -> str | None:
 
 
 def _batch_names(html: str) -> list[str]:
-    return re.findall(r'<h2><a href="/batches/[A-Z0-9]+">([^<]+)</a></h2>', html)
+    return re.findall(r'<section class="batch">\s*<h2>([^<]+)</h2>', html)
 
 
 def _count(html: str, label: str) -> int:
@@ -36,7 +37,7 @@ def test_front_page_lists_the_demo_batches_with_images_and_texts(client, runtime
     assert images == [row["image"] for row in demo.image_rows()[:HITS_PER_CARD]]
     assert "<blockquote>The delivery was fast and the fabric feels great.</blockquote>" in html
     assert html.count('<li class="hit">') == 2 * HITS_PER_CARD
-    assert "All 24 HITs" in html and "All 15 HITs" in html
+    assert "Showing 8 of its 24 HITs" in html and "Showing 8 of its 15 HITs" in html
     assert client.get(f"/images/{images[0]}").status_code == 200
 
 
@@ -100,46 +101,25 @@ def test_front_page_bad_cursor_is_an_html_400_naming_it(client):
     assert "cursor: is not a cursor this server issued" in response.get_data(as_text=True)
 
 
-def test_batch_page_paginates_its_hits(client, runtime, factory, make_batch):
+def test_the_front_page_never_shows_gold_hits_or_counts_them(client, runtime, factory, make_batch):
     requester = factory.requester()
-    batch = make_batch(requester.actor, "Many reviews", rows=HITS_PER_PAGE + 3)
-
-    first = client.get(f"/batches/{batch.public_id}").get_data(as_text=True)
-    second = client.get(_next_link(first)).get_data(as_text=True)
-
-    texts = [f"review {n}" for n in range(1, HITS_PER_PAGE + 4)]
-    assert re.findall(r"<blockquote>(review \d+)</blockquote>", first) == texts[:HITS_PER_PAGE]
-    assert re.findall(r"<blockquote>(review \d+)</blockquote>", second) == texts[HITS_PER_PAGE:]
-    assert _next_link(second) is None
-    assert f"0 of {HITS_PER_PAGE + 3} HITs complete" in second
-
-
-def test_public_pages_never_show_gold_hits_or_count_them(client, runtime, factory, make_batch):
-    requester = factory.requester()
-    batch = make_batch(requester.actor, "With a control", rows=3, max_assignments=2)
+    make_batch(requester.actor, "With a control", rows=3, max_assignments=2)
     hidden = hits.list_hits(runtime, requester.actor, limit=10).items[1]
     gold.mark_gold(runtime, requester.actor, hidden.public_id, {"label": "positive"})
 
-    page = client.get(f"/batches/{batch.public_id}").get_data(as_text=True)
-    front = client.get("/").get_data(as_text=True)
+    html = client.get("/").get_data(as_text=True)
 
-    for html in (page, front):
-        assert re.findall(r"<blockquote>(review \d+)</blockquote>", html) == ["review 1", "review 3"]
-        assert "0 of 2 HITs complete" in html
+    assert re.findall(r"<blockquote>(review \d+)</blockquote>", html) == ["review 1", "review 3"]
+    assert "0 of 2 HITs complete" in html
 
 
-def test_batch_page_of_an_unknown_batch_is_an_html_404(client):
-    response = client.get("/batches/NOSUCHBATCH")
+def test_a_batch_has_no_public_page(client, factory, make_batch):
+    batch = make_batch(factory.requester().actor, "Private work", rows=1)
+
+    response = client.get(f"/batches/{batch.public_id}")
 
     assert response.status_code == 404 and response.mimetype == "text/html"
-    assert "Batch NOSUCHBATCH does not exist" in response.get_data(as_text=True)
-
-
-def test_batch_page_of_a_sandbox_batch_is_not_shown(client, factory, make_batch):
-    requester = factory.requester()
-    batch = make_batch(requester.sandbox(), "Practice run", rows=1)
-
-    assert client.get(f"/batches/{batch.public_id}").status_code == 404
+    assert f"/batches/{batch.public_id}" not in client.get("/").get_data(as_text=True)
 
 
 def test_pages_escape_what_requesters_wrote(client, factory, make_batch):
