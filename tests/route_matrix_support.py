@@ -28,9 +28,12 @@ from labelhub.models import Marketplace
 from labelhub.money import parse_amount
 from labelhub.runtime import Runtime
 from labelhub.services import (
+    accounts,
     assignments,
+    batch_drafts,
     batch_quality,
     batches,
+    credentials,
     exports,
     gold,
     hits,
@@ -78,6 +81,7 @@ class Surface(StrEnum):
 
     PUBLIC = "public"  # nothing needed; the pages' session is sent along
     PAGE = "page"  # the worker pages' session cookie, CSRF token in forms
+    REQUESTER_PAGE = "requester page"  # the requester pages' session cookie, CSRF token in forms
     REST = "rest"  # Authorization: Bearer <api token>
     MTURK_API = "mturk api"  # SigV4 with a requester's access key, X-Amz-Target names the operation
     SNS_API = "sns api"  # SigV4 (service sns) with a requester's access key, a form names the action
@@ -109,6 +113,7 @@ class World:
     other_worker: WorkerHandle
     worker_name: str
     other_worker_name: str
+    requester_name: str
     batch: str = ""
     batch_hit: str = ""
     accepted: str = ""
@@ -128,9 +133,14 @@ class World:
     annotator_script: str = "text_classification.js"
     mturk_script: str = "externalHIT_v1.js"
     sandbox_name: str = Marketplace.SANDBOX.value
+    production_name: str = Marketplace.PRODUCTION.value
+    first_row: str = "1"
+    hours_name: str = "hours"
+    plot_name: str = "progress"
     sandbox_batch: str = ""
     sandbox_mturk_hit: str = ""
     sandbox_mturk_accepted: str = ""
+    draft: str = ""
     requester_ids: set[str] = field(default_factory=set)
     worker_ids: set[str] = field(default_factory=set)
 
@@ -184,6 +194,23 @@ class World:
         batch_id, hit_ids = self._batch(self.r, rows=1)
         self._remember(self.requester_ids, batch_id, *hit_ids)
         return batch_id
+
+    def fresh_draft(self) -> str:
+        """A new-batch draft of the requester's, configured with the page's starting settings."""
+        draft = batch_drafts.create_draft(self.rt, self.r, filename="reviews.csv", data=b"text\r\nfine\r\n",
+                                          image_url=lambda name: f"/media/{name}")
+        batch_drafts.save_settings(self.rt, self.r, draft.id, batch_drafts.default_settings("reviews.csv", draft.rows))
+        self._remember(self.requester_ids, draft.id)
+        return draft.id
+
+    def fresh_token(self) -> str:
+        """The row id of a new REST token of the requester's (the credentials page revokes by it)."""
+        return str(credentials.create_api_token(self.rt, self.r).id)
+
+    def fresh_access_key(self) -> str:
+        key = credentials.create_access_key(self.rt, self.r).access_key_id
+        self._remember(self.requester_ids, key)
+        return key
 
     def fresh_worker(self) -> str:
         return self.factory.worker(f"matrixworker{next(_names)}").actor.public_id
@@ -278,6 +305,7 @@ class World:
         demo = images_path(rt.settings) / self.demo_image
         demo.parent.mkdir(parents=True, exist_ok=True)
         demo.write_bytes(png_bytes("blue"))
+        self.draft = self.fresh_draft()
         self._build_sandbox()
         self._remember(self.requester_ids, self.batch, *batch_hits, self.mturk_hit, self.hit_type,
                        self.qualification_type, self.requested_type, self.job, self.export, self.topic)
@@ -305,9 +333,12 @@ class World:
 def build_world(rt: Runtime) -> World:
     factory = Factory(rt)
     names = [f"matrixworker{next(_names)}" for _ in range(2)]
-    world = World(rt=rt, factory=factory, requester=factory.requester(deposit="1000.00"),
-                  other_requester=factory.requester(deposit="1000.00"), worker=factory.worker(names[0]),
-                  other_worker=factory.worker(names[1]), worker_name=names[0], other_worker_name=names[1])
+    requester_name = f"matrixrequester{next(_names)}"
+    requester = factory.requester(requester_name, deposit="1000.00")
+    accounts.set_requester_password(rt, requester_name, PASSWORD)
+    world = World(rt=rt, factory=factory, requester=requester, other_requester=factory.requester(deposit="1000.00"),
+                  worker=factory.worker(names[0]), other_worker=factory.worker(names[1]), worker_name=names[0],
+                  other_worker_name=names[1], requester_name=requester_name)
     return world.build()
 
 
@@ -330,7 +361,9 @@ class Request:
 
 class Callers:
     """Sends a request as one of the six callers: each has its own cookie jar; the workers' jars hold a
-    signed-in session (the other-marketplace one switched to the sandbox)."""
+    signed-in session (the other-marketplace one switched to the sandbox). On the requester pages the
+    requesters send their own jars, each holding a requester session (the requester's other-marketplace
+    one in the sandbox)."""
 
     def __init__(self, app: Flask, world: World) -> None:
         self.app, self.world = app, world
@@ -340,6 +373,19 @@ class Callers:
         self.sign_in(self.clients[Caller.WORKER], world.worker_name)
         self.sign_in(self.clients[Caller.OTHER_WORKER], world.other_worker_name)
         self.sign_in(self.clients[Caller.OTHER_MARKETPLACE], world.worker_name, Marketplace.SANDBOX)
+        self.requester_clients = {caller: self.requester_client(caller) for caller in
+                                  (Caller.REQUESTER, Caller.OTHER_REQUESTER, Caller.OTHER_MARKETPLACE)}
+
+    def requester_client(self, caller: Caller) -> FlaskClient:
+        """A jar whose session is a requester's, as the requester sign-in page leaves it."""
+        handle = self.world.other_requester if caller is Caller.OTHER_REQUESTER else self.world.requester
+        market = Marketplace.SANDBOX if caller is Caller.OTHER_MARKETPLACE else Marketplace.PRODUCTION
+        client = self.app.test_client()
+        with client.session_transaction() as session:
+            session["requester"] = {"id": handle.actor.id, "public_id": handle.actor.public_id,
+                                    "name": f"requester-{handle.actor.public_id}"}
+            session["marketplace"] = market.value
+        return client
 
     @staticmethod
     def csrf_token(client: FlaskClient) -> str:
@@ -356,8 +402,10 @@ class Callers:
                                                 "password": PASSWORD})
         assert response.status_code == 303, response.get_data(as_text=True)
 
-    def fresh_client(self, caller: Caller) -> FlaskClient:
+    def fresh_client(self, caller: Caller, surface: Surface) -> FlaskClient:
         """A new jar in the state of ``caller``'s, for requests that end a session (sign-out, sign-in)."""
+        if surface is Surface.REQUESTER_PAGE and caller in self.requester_clients:
+            return self.requester_client(caller)
         client = self.app.test_client()
         if caller in (Caller.WORKER, Caller.OTHER_MARKETPLACE):
             market = Marketplace.SANDBOX if caller is Caller.OTHER_MARKETPLACE else Marketplace.PRODUCTION
@@ -373,6 +421,8 @@ class Callers:
                 Caller.OTHER_MARKETPLACE: w.requester if owner == "requester" else w.worker}[caller]
 
     def send(self, caller: Caller, request: Request, *, client: FlaskClient | None = None) -> TestResponse:
+        if client is None and request.surface is Surface.REQUESTER_PAGE:
+            client = self.requester_clients.get(caller)
         client = client or self.clients[caller]
         handle = self.handle(caller, request.owner)
         headers = dict(request.headers)
@@ -392,7 +442,7 @@ class Callers:
             query["marketplace"] = Marketplace.SANDBOX.value
         headers |= self._credentials(handle, request.surface)
         form = dict(request.form) if request.form is not None else None
-        if request.surface in (Surface.PAGE, Surface.PUBLIC) and request.method != "GET":
+        if request.surface in (Surface.PAGE, Surface.REQUESTER_PAGE, Surface.PUBLIC) and request.method != "GET":
             form = {"csrf_token": self.csrf_token(client)} | (form or {})
         return client.open(path, method=request.method, headers=headers, query_string=query or None,
                            json=request.json, data=request.raw if request.raw is not None else form)
@@ -443,7 +493,7 @@ def classify(response: TestResponse, surface: Surface, lands_on: str | None = No
         path = urlsplit(response.location).path
         if lands_on is not None and path.startswith(lands_on):
             return Answer.ALLOWED
-        if path == "/signin":
+        if path in ("/signin", "/requester/signin"):
             return Answer.REFUSED
         return Answer.ALLOWED if lands_on is None else Answer.BROKEN
     if 200 <= status < 300:

@@ -69,6 +69,11 @@ PUBLIC_TYPE = answers(REFUSED, REFUSED, REFUSED, OK, OK, MISSING)
 OWNED_TYPE = answers(REFUSED, REFUSED, REFUSED, OK, REFUSED, MISSING)
 # The requester's account: every requester has one (lists, creation, balance), in each marketplace.
 REQUESTER_ACCOUNT = answers(REFUSED, REFUSED, REFUSED, OK, OK, OK)
+# The requester's own object that belongs to no marketplace (a draft, a credential): the requester's
+# sandbox session sees it too.
+ACCOUNT_OBJECT = answers(REFUSED, REFUSED, REFUSED, OK, MISSING, OK)
+# Play money: topped up in the sandbox only (the production marketplace answers 409).
+SANDBOX_ONLY = answers(REFUSED, REFUSED, REFUSED, INVALID, INVALID, OK)
 # The worker's own assignment.
 WORKER_OBJECT = answers(REFUSED, OK, MISSING, REFUSED, REFUSED, MISSING)
 # A HIT or qualification type on offer in one marketplace: any worker of that marketplace.
@@ -161,6 +166,14 @@ def bonus(world: World) -> dict[str, Any]:
             "reason": "Careful work"}
 
 
+def requester_sign_up(_: World) -> dict[str, str]:
+    return {"name": unique("requestersignup"), "password": "correct-horse-1", "confirm": "correct-horse-1"}
+
+
+def upload_file(_: World) -> dict[str, Any]:
+    return {"file": (io.BytesIO(b"text\r\nfine\r\n"), "reviews.csv")}
+
+
 def sign_up(_: World) -> dict[str, str]:
     name = unique("signup")
     return {"name": name, "password": "correct-horse-1", "confirm": "correct-horse-1", "country": "US"}
@@ -168,6 +181,9 @@ def sign_up(_: World) -> dict[str, str]:
 
 # ---- the matrix ------------------------------------------------------------------------------------------------
 
+RP = Surface.REQUESTER_PAGE
+DRAFT = {"draft_id": "draft"}
+FRESH_BATCH = {"batch_id": "fresh_batch"}
 R = "/api/v1/requester"
 W = "/api/v1/worker"
 HIT = {"hit_id": "mturk_hit"}
@@ -177,8 +193,6 @@ TYPE = {"qualification_type_id": "qualification_type"}
 MATRIX: dict[tuple[str, str], Call] = {
     # Public pages and files
     ("/", "GET"): Call(Surface.PUBLIC, OPEN),
-    ("/batches/<batch_id>", "GET"): Call(Surface.PUBLIC, OPEN | {OTHER_MARKETPLACE: MISSING}, BATCH,
-                                         sandbox_fill={"batch_id": "sandbox_batch"}),
     ("/images/<path:name>", "GET"): Call(Surface.PUBLIC, OPEN, {"name": "demo_image"}),
     ("/media/<name>", "GET"): Call(Surface.PUBLIC, OPEN, {"name": "image"}),
     ("/static/annotators/<path:filename>", "GET"): Call(Surface.PUBLIC, OPEN, {"filename": "annotator_script"}),
@@ -194,6 +208,13 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("/signup", "GET"): Call(Surface.PUBLIC, OPEN),
     ("/signup", "POST"): Call(Surface.PUBLIC, OPEN, form=sign_up, own_session=True, lands_on="/hits"),
     ("/signout", "POST"): Call(Surface.PUBLIC, OPEN, own_session=True, lands_on="/signin"),
+    ("/requester/signin", "GET"): Call(Surface.PUBLIC, OPEN),
+    ("/requester/signin", "POST"): Call(Surface.PUBLIC, OPEN, form=lambda w: {"name": w.requester_name,
+                                                                              "password": "correct-horse-1"},
+                                        own_session=True, lands_on="/requester/"),
+    ("/requester/signup", "GET"): Call(Surface.PUBLIC, OPEN),
+    ("/requester/signup", "POST"): Call(Surface.PUBLIC, OPEN, form=requester_sign_up, own_session=True),
+    ("/requester/signout", "POST"): Call(Surface.PUBLIC, OPEN, own_session=True, lands_on="/requester/signin"),
     ("/marketplace", "POST"): Call(Surface.PUBLIC, OPEN, form={"marketplace": "sandbox_name"}, own_session=True,
                                    lands_on="/hits"),
     # The worker pages
@@ -306,6 +327,61 @@ MATRIX: dict[tuple[str, str], Call] = {
         Surface.REST, REQUESTER_OBJECT, {"request_id": "fresh_qualification_request"}, json=lambda _: {}),
     (R + "/qualification-requests/<request_id>/reject", "POST"): Call(
         Surface.REST, REQUESTER_OBJECT, {"request_id": "fresh_qualification_request"}, json=lambda _: {}),
+    # The requester pages: account, credentials, new batch
+    ("/requester/account", "GET"): Call(RP, REQUESTER_ACCOUNT, lists=True),
+    ("/requester/account/top-up", "POST"): Call(RP, SANDBOX_ONLY, form=lambda _: {"amount": "5.00"},
+                                                lands_on="/requester/account"),
+    ("/requester/credentials", "GET"): Call(RP, REQUESTER_ACCOUNT, lists=True),
+    ("/requester/credentials/tokens", "POST"): Call(RP, REQUESTER_ACCOUNT),
+    ("/requester/credentials/tokens/<int:token_id>/revoke", "POST"): Call(
+        RP, ACCOUNT_OBJECT, {"token_id": "fresh_token"}, lands_on="/requester/credentials"),
+    ("/requester/credentials/access-keys", "POST"): Call(RP, REQUESTER_ACCOUNT),
+    ("/requester/credentials/access-keys/<access_key_id>/revoke", "POST"): Call(
+        RP, ACCOUNT_OBJECT, {"access_key_id": "fresh_access_key"}, lands_on="/requester/credentials"),
+    ("/requester/credentials/webhook-secret", "POST"): Call(RP, REQUESTER_ACCOUNT, lands_on="/requester/credentials"),
+    ("/requester/batches/new", "GET"): Call(RP, REQUESTER_ACCOUNT),
+    ("/requester/batches/new", "POST"): Call(RP, REQUESTER_ACCOUNT, form=upload_file,
+                                             lands_on="/requester/batches/drafts/"),
+    ("/requester/batches/drafts/<draft_id>", "GET"): Call(RP, ACCOUNT_OBJECT, DRAFT),
+    # An empty settings form: the owner is told what is missing (422), others learn nothing.
+    ("/requester/batches/drafts/<draft_id>", "POST"): Call(
+        RP, answers(REFUSED, REFUSED, REFUSED, INVALID, MISSING, INVALID), DRAFT),
+    ("/requester/batches/drafts/<draft_id>/cost", "GET"): Call(RP, ACCOUNT_OBJECT, DRAFT),
+    ("/requester/batches/drafts/<draft_id>/preview", "GET"): Call(RP, ACCOUNT_OBJECT, DRAFT),
+    ("/requester/batches/drafts/<draft_id>/preview/<int:row>/frame", "GET"): Call(
+        RP, ACCOUNT_OBJECT, {"draft_id": "draft", "row": "first_row"}),
+    ("/requester/batches/drafts/<draft_id>/publish", "POST"): Call(
+        RP, ACCOUNT_OBJECT, {"draft_id": "fresh_draft"}, form={"marketplace": "production_name"},
+        lands_on="/requester/batches/"),
+    ("/requester/batches/preview-assets/<path:filename>", "GET"): Call(Surface.PUBLIC, OPEN,
+                                                                        {"filename": "annotator_script"}),
+    # The marketplace is in the URL: the requester's sandbox session may open its production batch.
+    ("/requester/batches/published/<marketplace>/<batch_id>", "GET"): Call(
+        RP, ACCOUNT_OBJECT, {"marketplace": "production_name", "batch_id": "batch"}),
+    # The requester pages: batches, their actions and downloads, HIT types
+    ("/requester/batches", "GET"): Call(RP, REQUESTER_ACCOUNT, lists=True),
+    ("/requester/batches/<batch_id>", "GET"): Call(RP, REQUESTER_OBJECT, BATCH),
+    ("/requester/batches/<batch_id>/plots/<any(progress, workers, confusion):name>.svg", "GET"): Call(
+        RP, REQUESTER_OBJECT, {"batch_id": "batch", "name": "plot_name"}),
+    ("/requester/batches/<batch_id>/pause", "POST"): Call(RP, REQUESTER_OBJECT, FRESH_BATCH,
+                                                          lands_on="/requester/batches/"),
+    ("/requester/batches/<batch_id>/resume", "POST"): Call(RP, REQUESTER_OBJECT, FRESH_BATCH,
+                                                           lands_on="/requester/batches/"),
+    ("/requester/batches/<batch_id>/extend", "POST"): Call(RP, REQUESTER_OBJECT, FRESH_BATCH,
+                                                           form={"amount": "first_row", "unit": "hours_name"},
+                                                           lands_on="/requester/batches/"),
+    ("/requester/batches/<batch_id>/assignments", "POST"): Call(RP, REQUESTER_OBJECT, FRESH_BATCH,
+                                                                form={"assignments": "first_row"},
+                                                                lands_on="/requester/batches/"),
+    ("/requester/batches/<batch_id>/expire", "POST"): Call(RP, REQUESTER_OBJECT, FRESH_BATCH,
+                                                           lands_on="/requester/batches/"),
+    ("/requester/batches/<batch_id>/exports", "POST"): Call(RP, REQUESTER_OBJECT, FRESH_BATCH,
+                                                            form=lambda _: {"format": "jsonl", "records": "consensus"},
+                                                            lands_on="/requester/batches/"),
+    ("/requester/exports/<export_id>/file", "GET"): Call(RP, REQUESTER_OBJECT, {"export_id": "export"}),
+    ("/requester/hit-types/<hit_type_id>", "GET"): Call(RP, REQUESTER_OBJECT, {"hit_type_id": "hit_type"}),
+    ("/requester/batches/<batch_id>/copy", "POST"): Call(RP, REQUESTER_OBJECT, BATCH,
+                                                         lands_on="/requester/batches/drafts/"),
     # The MTurk API (a GetHIT per endpoint here; every operation below) and the MTurk worker pages
     ("/mturk/production", "POST"): Call(Surface.MTURK_API, REQUESTER_OBJECT, operation="GetHIT",
                                         json=lambda w: {"HITId": w.mturk_hit}),
@@ -497,7 +573,7 @@ def test_every_registered_route_and_method_is_in_the_matrix(callers: Callers):
 def test_route_answers_each_caller_as_the_matrix_says(callers: Callers, world: World, rule: str, method: str,
                                                       caller: Caller):
     call = MATRIX[rule, method]
-    client = callers.fresh_client(caller) if call.own_session else None
+    client = callers.fresh_client(caller, call.surface) if call.own_session else None
 
     response = callers.send(caller, build(rule, method, call, world, caller), client=client)
 
