@@ -86,22 +86,30 @@ def _start_session(actor: Actor, name: str) -> None:
     csrf.renew()
 
 
-@bp.route("/signin", methods=["GET", "POST"])
-def signin():
+def password_sign_in(template: str, authenticate: Callable[..., Actor], start: Callable[[Actor, str], None],
+                     home: str) -> Any:
+    """A sign-in page of one kind of account: the form (GET), or its post checked by ``authenticate``
+    (name, password, marketplace, client=address): 401 or 429 with the form again, else ``start`` the
+    session and go where the visitor was going, or ``home``."""
     if request.method == "GET":
-        return render_template("web/signin.html", next=request.args.get("next", ""))
+        return render_template(template, next=request.args.get("next", ""))
     name, password = request.form.get("name", "").strip(), request.form.get("password", "")
     back = request.form.get("next", "")
     try:
-        actor = accounts.authenticate_worker(runtime_of(current_app), name, password, current_marketplace(),
-                                             client=request.remote_addr or "")
+        actor = authenticate(runtime_of(current_app), name, password, current_marketplace(),
+                             client=request.remote_addr or "")
     except TooManyAttemptsError as exc:
-        page = render_template("web/signin.html", next=back, name=name, error=exc.message)
+        page = render_template(template, next=back, name=name, error=exc.message)
         return page, 429, {"Retry-After": str(exc.retry_after_seconds)}
     except AuthenticationError as exc:
-        return render_template("web/signin.html", next=back, name=name, error=exc.message), 401
-    _start_session(actor, name)
-    return redirect(safe_next(request.form.get("next"), url_for("worker.hits")), 303)
+        return render_template(template, next=back, name=name, error=exc.message), 401
+    start(actor, name)
+    return redirect(safe_next(back, home), 303)
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin():
+    return password_sign_in("web/signin.html", accounts.authenticate_worker, _start_session, url_for("worker.hits"))
 
 
 @bp.route("/signup", methods=["GET", "POST"])

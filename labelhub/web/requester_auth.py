@@ -6,16 +6,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from labelhub import runtime_of
 from labelhub.errors import (
-    AuthenticationError,
     ConflictError,
     DomainError,
     InvalidInputError,
     PermissionDeniedError,
-    TooManyAttemptsError,
 )
 from labelhub.services import accounts
 from labelhub.web import csrf, errors, requester_account, security
-from labelhub.web.auth import current_marketplace, safe_next
+from labelhub.web.auth import current_marketplace, password_sign_in
 from labelhub.web.requester_session import start_session
 
 bp = Blueprint("requester_auth", __name__)
@@ -40,20 +38,7 @@ def _signup_mode() -> str:
 
 @bp.route("/requester/signin", methods=["GET", "POST"])
 def signin():
-    if request.method == "GET":
-        return render_template("web/requester/signin.html", next=request.args.get("next", ""))
-    name, password = request.form.get("name", "").strip(), request.form.get("password", "")
-    back = request.form.get("next", "")
-    try:
-        actor = accounts.authenticate_requester(runtime_of(current_app), name, password, current_marketplace(),
-                                                client=request.remote_addr or "")
-    except TooManyAttemptsError as exc:
-        page = render_template("web/requester/signin.html", next=back, name=name, error=exc.message)
-        return page, 429, {"Retry-After": str(exc.retry_after_seconds)}
-    except AuthenticationError as exc:
-        return render_template("web/requester/signin.html", next=back, name=name, error=exc.message), 401
-    start_session(actor, name)
-    return redirect(safe_next(back, _home()), 303)
+    return password_sign_in("web/requester/signin.html", accounts.authenticate_requester, start_session, _home())
 
 
 def _signup_page(status: int = 200, *, name: str = "", problems: dict[str, str] | None = None):
