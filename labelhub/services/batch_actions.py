@@ -9,16 +9,15 @@ result. Held funds stay exactly slot cost x liable slots for every HIT, as ``led
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Interval, case, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Interval, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from labelhub.errors import InvalidInputError, InvalidStateError
-from labelhub.models import HIT, Batch, BatchState, HITStatus, HITType, LedgerEntry, LedgerTransaction
+from labelhub.models import HIT, Batch, BatchState, HITStatus, HITType
 from labelhub.runtime import Runtime
 from labelhub.services import ledger
 from labelhub.services.actors import Actor, require_requester
@@ -187,9 +186,9 @@ def expire(rt: Runtime, actor: Actor, batch_public_id: str) -> BatchActionResult
                    .execution_options(synchronize_session=False))
         rewards = dict(db.execute(select(HITType.id, HITType.reward_micros).where(
             HITType.id.in_({row.hit_type_id for row in rows}))).tuples().all())
-        released = _release(db, actor, batch, [(row.id, row.free * (rewards[row.hit_type_id]
-                                                                     + row.fee_per_assignment_micros))
-                                               for row in rows], now=now)
+        released = ledger.release_holds(db, actor.marketplace, batch.requester_id, [
+            (row.id, row.free * (rewards[row.hit_type_id] + row.fee_per_assignment_micros)) for row in rows],
+            now=now, what=f"batch {batch.public_id} expired")
         changed = [(row, _status_after_expiry(row.status, row.pending_count)) for row in rows]
         record_hit_events(db, actor, "HITReviewable", (
             (row.id, row.public_id, {"previous": row.status.value}) for row, new in changed
@@ -201,24 +200,3 @@ def expire(rt: Runtime, actor: Actor, batch_public_id: str) -> BatchActionResult
         record_event(db, actor, "BatchExpired", entity="batch", entity_id=batch.public_id, now=now,
                      hits=len(rows), released=released)
     return BatchActionResult(batch, len(rows), released)
-
-
-def _release(db: Session, actor: Actor, batch: Batch, releases: Sequence[tuple[int, int]], *,
-             now: datetime) -> int:
-    """Give back what ``ledger.sync_hold`` would for each HIT, ``releases`` being (HIT id, amount), as
-    one balanced transaction. Returns the total."""
-    total = sum(amount for _, amount in releases)
-    if not total:
-        return 0
-    owner = f"requester:{batch.requester_id}"
-    on_hold = ledger.account(db, actor.marketplace, owner, ledger.ON_HOLD)
-    available = ledger.account(db, actor.marketplace, owner, ledger.AVAILABLE)
-    txn = LedgerTransaction(marketplace=actor.marketplace, kind="release", memo=f"batch {batch.public_id} expired",
-                            created_at=now)
-    db.add(txn)
-    db.flush()
-    db.execute(insert(LedgerEntry), [
-        {"transaction_id": txn.id, "account_id": available.id, "amount_micros": total},
-        *({"transaction_id": txn.id, "account_id": on_hold.id, "amount_micros": -amount, "hit_id": hit_id}
-          for hit_id, amount in releases if amount)])
-    return total

@@ -160,6 +160,25 @@ def hold_new_hits(db: Session, marketplace: Marketplace, requester_id: int, hold
           for hit_id, amount in holds if amount)])
 
 
+def release_holds(db: Session, marketplace: Marketplace, requester_id: int, releases: Sequence[tuple[int, int]], *,
+                  now: datetime, what: str) -> int:
+    """Give back to the available balance what many HITs no longer need held, ``releases`` being (HIT id,
+    amount) pairs: what one ``sync_hold`` per HIT would release, as one transaction. Returns the total."""
+    total = sum(amount for _, amount in releases)
+    if not total:
+        return 0
+    owner = f"requester:{requester_id}"
+    on_hold, available = account(db, marketplace, owner, ON_HOLD), account(db, marketplace, owner, AVAILABLE)
+    txn = LedgerTransaction(marketplace=marketplace, kind="release", memo=what, created_at=now)
+    db.add(txn)
+    db.flush()
+    db.execute(insert(LedgerEntry), [
+        {"transaction_id": txn.id, "account_id": available.id, "amount_micros": total},
+        *({"transaction_id": txn.id, "account_id": on_hold.id, "amount_micros": -amount, "hit_id": hit_id}
+          for hit_id, amount in releases if amount)])
+    return total
+
+
 def forget_holds(db: Session, hit_ids: Select[tuple[int]]) -> None:
     """Delete the transactions that held the cost of these HITs, which are being deleted unpublished
     (a batch whose build failed): as a rollback would, so no trace of HITs that never existed for
