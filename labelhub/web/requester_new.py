@@ -298,7 +298,7 @@ def _cost_page(draft_id: str, marketplace: Marketplace, *, problem: str = "", st
     actor = signed_in_requester()
     draft = batch_drafts.checked_draft(_rt(), actor, draft_id)
     found = batch_drafts.estimate_cost(_rt(), actor, draft_id, marketplace)
-    return render_template("web/requester/new_cost.html", draft=draft, cost=found, marketplace=marketplace.value,
+    return render_template("web/requester/new_cost.html", draft=draft, cost=found, target=marketplace.value,
                            session_marketplace=current_marketplace().value, problem=problem), status
 
 
@@ -321,7 +321,7 @@ def published(marketplace: str, batch_id: str):
     actor = signed_in_requester().in_marketplace(forms.marketplace(marketplace))
     progress = batches.batch_progress(_rt(), actor, batch_id)
     job = batch_builds.build_job(_rt(), actor, batch_id) if progress.batch.state is BatchState.BUILDING else None
-    return render_template("web/requester/new_published.html", progress=progress, job=job, marketplace=marketplace)
+    return render_template("web/requester/new_published.html", progress=progress, job=job, target=marketplace)
 
 
 @bp.post("/requester/batches/<batch_id>/copy")
