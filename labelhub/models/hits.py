@@ -143,6 +143,7 @@ class HIT(Base):
         # The requester's HITs made without a batch, by HIT type (the batches page groups them so).
         Index("ix_hits_batchless_type", "hit_type_id", "id", postgresql_where=text("batch_id IS NULL"),
               sqlite_where=text("batch_id IS NULL")),
+        Index("ix_hits_batch_status", "batch_id", "status", "id"),  # the batch page's HITs filtered by status
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

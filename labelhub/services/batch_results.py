@@ -88,7 +88,7 @@ def consensus_labels(rt: Runtime, actor: Actor, batch_public_id: str, *, below: 
         stmt = select(ConsensusLabel).where(ConsensusLabel.batch_id == batch.id)
         if below is not None:
             stmt = stmt.where(ConsensusLabel.confidence < below)
-        found = paginate(db, stmt, ConsensusLabel.id, cursor, limit)
+        found = paginate(db, stmt, ConsensusLabel.hit_id, cursor, limit)  # ix_consensus_labels_batch_page
         names = dict(db.execute(select(HIT.id, HIT.public_id).where(
             HIT.id.in_([row.hit_id for row in found.items]))).tuples().all())
     return Page([ConsensusView(names[row.hit_id], row.value, row.confidence, row.answers, row.updated_at)

@@ -9,7 +9,7 @@ that page only, through ix_hits_batch and ix_hits_batchless_type.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +48,7 @@ class Tally:
     spent_micros: int = 0  # approved rewards and their fees
     held_micros: int = 0  # what the HITs can still cost (the ledger holds exactly this)
     latest_expiry: datetime | None = None
+    hit_statuses: dict[str, int] = field(default_factory=dict)  # HITs by status, the statuses some HIT has
 
     @property
     def done(self) -> int:
@@ -76,12 +77,16 @@ def _tallies(db: Session, key: InstrumentedAttribute[Any], keys: Sequence[int], 
                total(func.sum(HIT.submitted_count), 0), total(func.sum(HIT.approved_count), 0),
                total(func.sum(HIT.rejected_count), 0), func.count(HIT.id).filter(live & (free > 0)),
                total(func.sum(HIT.approved_count * cost), 0), total(func.sum(liable * cost), 0),
-               func.max(HIT.expires_at).filter(HIT.status != HITStatus.DISPOSED))
+               func.max(HIT.expires_at).filter(HIT.status != HITStatus.DISPOSED),
+               *(func.count(HIT.id).filter(HIT.status == status) for status in HITStatus))
         .join(HITType, HITType.id == HIT.hit_type_id).where(key.in_(keys), *where).group_by(key)).all()
     names = ("hits", "assignments", "pending", "submitted", "approved", "rejected", "open_hits", "spent_micros",
              "held_micros")
     return {row[0]: Tally(**{name: int(value) for name, value in zip(names, row[1:10], strict=True)},
-                          latest_expiry=row[10]) for row in rows}
+                          latest_expiry=row[10],
+                          hit_statuses={status.value: count for status, count in zip(HITStatus, row[11:], strict=True)
+                                        if count})
+            for row in rows}
 
 
 def _newest_first(db: Session, stmt: Select[Any], id_column: InstrumentedAttribute[int], cursor: str | None,
@@ -203,7 +208,6 @@ class HITFilters:
 class BatchPage:
     summary: BatchSummary
     tally: Tally
-    hit_statuses: dict[str, int]
     hits: Page[HIT]
     consensus: Page[ConsensusView]
     exports: list[ExportView]
@@ -212,6 +216,10 @@ class BatchPage:
     @property
     def batch(self) -> Batch:
         return self.summary.batch
+
+    @property
+    def hit_statuses(self) -> dict[str, int]:
+        return self.tally.hit_statuses
 
     @property
     def status(self) -> str:
@@ -232,15 +240,13 @@ def batch_page(rt: Runtime, actor: Actor, batch_public_id: str, *, filters: HITF
         batch = owned_batch(db, actor, batch_public_id)
         ready = batch.state is BatchState.READY
         tally = _tallies(db, HIT.batch_id, [batch.id] if ready else [], now=now).get(batch.id, Tally())
-        statuses = dict(db.execute(select(HIT.status, func.count(HIT.id)).where(HIT.batch_id == batch.id)
-                                   .group_by(HIT.status)).tuples().all()) if ready else {}
         stmt = (filters or HITFilters()).apply(select(HIT).where(HIT.batch_id == batch.id))
         hits = paginate(db, stmt, HIT.id, hits_cursor, limit) if ready else Page([], None)
         recent = list(db.scalars(select(Export).where(Export.batch_id == batch.id, Export.requester_id == actor.id)
                                  .order_by(Export.id.desc()).limit(RECENT_EXPORTS)))
         jobs = {job.public_id: job for job in db.scalars(select(Job).where(
             Job.public_id.in_([export.job_id for export in recent])))}
-    return BatchPage(summary, tally, {str(status.value): count for status, count in statuses.items()}, hits, consensus,
+    return BatchPage(summary, tally, hits, consensus,
                      [ExportView(export, batch.public_id, jobs.get(export.job_id)) for export in recent], now)
 
 
