@@ -1,5 +1,6 @@
 """Plots as standalone SVG documents (no plotting library, no script): worker accuracy with its
-interval, a confusion matrix, and a batch's progress with the spread of its consensus confidence.
+interval, a confusion matrix, a batch's progress with the spread of its consensus confidence, and
+its answers over time.
 
 Every text is escaped; colours follow one palette, and each plot names its axes, so it reads on
 its own in a browser, a notebook (``IPython.display.SVG``) or an e-mail.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 
 import numpy as np
@@ -151,3 +153,42 @@ def progress_svg(parts: Sequence[tuple[str, int, str]], confidences: Sequence[fl
 
 
 PROGRESS_COLOURS = {"approved": GREEN, "submitted": BLUE, "pending": AMBER, "rejected": RED, "open": GREY}
+
+
+def timeline_svg(hours: Sequence[tuple[datetime, int]], slots: int, *, title: str) -> str:
+    """Answers submitted over time: the running total hour by hour (``hours``: each hour with answers,
+    its start and count, in order; the time axis is linear, so quiet hours keep their width), against
+    the batch's ``slots`` (every assignment it can take)."""
+    left, width, top, height = 56, 560, 40, 160
+    base = top + height
+    running = np.cumsum([count for _, count in hours]) if hours else np.zeros(0)
+    ceiling = max(slots, int(running[-1]) if len(running) else 0, 1)
+    body = [f'<line x1="{left}" y1="{base}" x2="{left + width}" y2="{base}" stroke="{INK}"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="{INK}"/>',
+            f'<text x="{left - 6}" y="{base}" text-anchor="end" fill="{INK}">0</text>',
+            f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" fill="{INK}">{ceiling:,}</text>',
+            f'<line x1="{left}" y1="{top}" x2="{left + width}" y2="{top}" stroke="{GREY}" stroke-dasharray="4 3"/>',
+            f'<text x="{left + width}" y="{top - 6}" text-anchor="end" fill="{GREY}">{slots:,} slots in all</text>']
+    if not hours:
+        body.append(f'<text x="{left + width / 2}" y="{top + height / 2}" text-anchor="middle" fill="{INK}">'
+                    'No answers yet</text>')
+    else:
+        start, span = hours[0][0], (hours[-1][0] - hours[0][0]).total_seconds() + 3600  # hours without answers
+        step = width * 3600 / span                                                      # keep their place
+        points, level = [f"{left},{base}"], base
+        for (hour, count), total in zip(hours, running, strict=True):
+            x = left + width * (hour - start).total_seconds() / span
+            y = base - height * total / ceiling
+            points += [f"{x:.1f},{level:.1f}", f"{x:.1f},{y:.1f}"]
+            level = y
+            body.append(f'<rect x="{x:.1f}" y="{top}" width="{step:.1f}" height="{height}" '
+                        f'fill="transparent"><title>{hour:%Y-%m-%d %H:00} UTC: {count:,} answers, '
+                        f'{int(total):,} in all</title></rect>')
+        points += [f"{left + width},{level:.1f}", f"{left + width},{base}"]
+        body.insert(0, f'<polygon points="{" ".join(points)}" fill="{BLUE}" fill-opacity="0.25" stroke="{BLUE}"/>')
+        body += [f'<text x="{left}" y="{base + 16}" fill="{INK}">{hours[0][0]:%Y-%m-%d %H:00}</text>',
+                 f'<text x="{left + width}" y="{base + 16}" text-anchor="end" fill="{INK}">'
+                 f'{hours[-1][0]:%Y-%m-%d %H:00} UTC</text>']
+    body.append(f'<text x="{left + width / 2}" y="{base + 34}" text-anchor="middle" fill="{INK}">answers submitted, '
+                'hour by hour (running total)</text>')
+    return _document(left + width + 20, base + 44, title, body)

@@ -361,7 +361,7 @@ MATRIX: dict[tuple[str, str], Call] = {
     # The requester pages: batches, their actions and downloads, HIT types
     ("/requester/batches", "GET"): Call(RP, REQUESTER_ACCOUNT, lists=True),
     ("/requester/batches/<batch_id>", "GET"): Call(RP, REQUESTER_OBJECT, BATCH),
-    ("/requester/batches/<batch_id>/plots/<any(progress, workers, confusion):name>.svg", "GET"): Call(
+    ("/requester/batches/<batch_id>/plots/<any(progress, timeline, workers, confusion):name>.svg", "GET"): Call(
         RP, REQUESTER_OBJECT, {"batch_id": "batch", "name": "plot_name"}),
     ("/requester/batches/<batch_id>/pause", "POST"): Call(RP, REQUESTER_OBJECT, FRESH_BATCH,
                                                           lands_on="/requester/batches/"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from labelhub.errors import NotFoundError
-from labelhub.models import HIT, Batch, ConsensusLabel, Worker, WorkerScore
+from labelhub.models import HIT, Assignment, Batch, ConsensusLabel, Worker, WorkerScore
 from labelhub.runtime import Runtime
 from labelhub.services import job_queue
 from labelhub.services.actors import Actor, require_requester
@@ -197,6 +197,26 @@ def confusion(rt: Runtime, actor: Actor, batch_public_id: str, worker_public_id:
     columns = total.sum(axis=0, keepdims=True)
     matrix = np.divide(total, columns, out=np.zeros_like(total), where=columns > 0)
     return Confusion(classes, matrix.round(6).tolist(), sum(row.n_answers for row in rows))
+
+
+def answers_by_hour(rt: Runtime, actor: Actor, batch_public_id: str) -> tuple[BatchSummary, list[tuple[datetime, int]]]:
+    """The batch summary and its answers submitted per hour (UTC), oldest first: the hours with answers."""
+    require_requester(actor)
+    with rt.sessions() as db:
+        batch = owned_batch(db, actor, batch_public_id)
+        postgres = db.get_bind().dialect.name == "postgresql"
+        hour = func.date_trunc("hour", Assignment.submitted_at) if postgres \
+            else func.strftime("%Y-%m-%d %H:00:00", Assignment.submitted_at)
+        rows = db.execute(select(hour, func.count(Assignment.id)).join(HIT, HIT.id == Assignment.hit_id)
+                          .where(HIT.batch_id == batch.id, Assignment.submitted_at.is_not(None))
+                          .group_by(hour).order_by(hour)).all()
+        return _summary(db, batch), [(_utc_hour(start), int(count)) for start, count in rows]
+
+
+def _utc_hour(start: datetime | str) -> datetime:
+    """An hour's start as PostgreSQL (a datetime) or SQLite (text, naive UTC) gives it."""
+    moment = start if isinstance(start, datetime) else datetime.fromisoformat(start)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def consensus_confidences(rt: Runtime, actor: Actor, batch_public_id: str) -> tuple[BatchSummary, list[float]]:

@@ -29,7 +29,7 @@ from labelhub.services.hits import owned_hit_type
 from quality import plots
 
 RECENT_EXPORTS = 10
-PLOTS = ("progress", "workers", "confusion")
+PLOTS = ("progress", "timeline", "workers", "confusion")
 GOLD_FILTERS = ("any", "gold", "not-gold")
 ANSWER_FILTERS = ("any", "answered", "unanswered")
 
@@ -265,6 +265,12 @@ def batch_plot(rt: Runtime, actor: Actor, batch_public_id: str, name: str, *, wo
         target = summary.settings.overlap.confidence_target if summary.settings.overlap else None
         return plots.progress_svg([(part, count, plots.PROGRESS_COLOURS[part]) for part, count in parts],
                                   confidences, title=f"Progress of batch {summary.batch.name}", target=target)
+    if name == "timeline":
+        summary, hours = batch_results.answers_by_hour(rt, actor, batch_public_id)
+        p = summary.progress
+        slots = p.assignments_open + p.assignments_pending + p.assignments_submitted + p.assignments_approved \
+            + p.assignments_rejected
+        return plots.timeline_svg(hours, slots, title=f"Answers over time, batch {summary.batch.name}")
     if name == "workers":
         scores = batch_results.batch_worker_scores(rt, actor, batch_public_id, cursor=cursor, limit=limit)
         rule = batch_results.batch_summary(rt, actor, batch_public_id).settings.policy.accuracy

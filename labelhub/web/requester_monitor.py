@@ -72,7 +72,7 @@ def batch(batch_id: str):
                            gold_filters=requester_pages.GOLD_FILTERS, answer_filters=requester_pages.ANSWER_FILTERS)
 
 
-@bp.get("/requester/batches/<batch_id>/plots/<any(progress, workers, confusion):name>.svg")
+@bp.get("/requester/batches/<batch_id>/plots/<any(progress, timeline, workers, confusion):name>.svg")
 @requester_required
 def plot(batch_id: str, name: str):
     svg = requester_pages.batch_plot(_rt(), signed_in_requester(), batch_id, name,

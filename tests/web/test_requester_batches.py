@@ -167,6 +167,26 @@ def test_plots_are_served_from_the_session(app, browser, owner, make_batch, fact
     assert browser.get(f"/requester/batches/{batch.public_id}/plots/confusion.svg").status_code == 404  # none yet
 
 
+def test_the_timeline_plot_counts_answers_hour_by_hour(runtime, clock, browser, owner, make_batch, factory):
+    clock.now = clock.now.replace(minute=30, second=0)  # the batch lives an hour: answers in two clock hours
+    batch = make_batch(owner.actor, "Timeline", rows=3, max_assignments=1)
+    empty = text_of(browser.get(f"/requester/batches/{batch.public_id}/plots/timeline.svg"))
+    hit_ids = [h.public_id for h in hits.list_hits(runtime, owner.actor, batch_id=batch.id).items]
+    for hit_id, later in zip(hit_ids, (0, 5, 40), strict=True):  # two answers at :30-:35, one at :15 after
+        clock.advance(minutes=later)
+        worker = factory.worker()
+        taken = assignments.accept(runtime, worker.actor, hit_id)
+        assignments.submit(runtime, worker.actor, taken.public_id, {"label": "positive"})
+
+    response = browser.get(f"/requester/batches/{batch.public_id}/plots/timeline.svg")
+
+    assert "No answers yet" in empty
+    svg = text_of(response)
+    assert response.mimetype == "image/svg+xml" and "Answers over time, batch Timeline" in svg
+    assert re.findall(r"UTC: (\d+) answers, (\d+) in all", svg) == [("2", "2"), ("1", "3")]
+    assert "3 slots in all" in svg
+
+
 def test_pause_hides_the_batch_from_the_worker_pages_and_the_rest_api(runtime, app, browser, owner, make_batch,
                                                                      make_worker):
     batch = make_batch(owner.actor, "Reviews", rows=2)
