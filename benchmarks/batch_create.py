@@ -65,7 +65,7 @@ class QuietBackend(InlineBackend):
 
 def per_row_create_batch(rt: Runtime, actor: Actor, cmd: batches.CreateBatch) -> Batch:
     """``batches.create_batch`` as it was before issue 11, item 6 (commit f6eb3be), in one transaction."""
-    config = batches._task_type_config(cmd)
+    config = batches.checked_task_type_config(cmd)
     settings = cmd.quality or QualitySettings(method=rt.settings.quality.method)
     now = rt.clock()
     with rt.sessions.begin() as db:

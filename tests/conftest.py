@@ -137,10 +137,10 @@ def factory(runtime: Runtime) -> Factory:
 
 @pytest.fixture
 def app(runtime: Runtime):
-    return testing_app(runtime)
+    return app_in_testing_mode(runtime)
 
 
-def testing_app(runtime: Runtime):
+def app_in_testing_mode(runtime: Runtime):
     """The app on ``runtime``, in Flask's testing mode (exceptions reach the test)."""
     app = create_app(runtime.settings, runtime=runtime)
     app.config.update(TESTING=True)

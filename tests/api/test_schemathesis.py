@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from labelhub.api import parsing
 from labelhub.runtime import Runtime
 from labelhub.services import assignments, batches, payments, qualifications, workers
 from labelhub.services.commands import NotifyWorkers, QualificationTypeSpec, SendBonus
@@ -48,7 +47,7 @@ def populate(rt: Runtime, factory: Factory) -> Tokens:
     qualification type granted and one requested, and a message to the worker whose token is returned."""
     requester = factory.requester(deposit="500.00")
     worker, other = factory.worker(), factory.worker()
-    batches.create_batch(rt, requester.actor, parsing.create_batch(BATCH))
+    batches.create_batch(rt, requester.actor, batches.batch_from_settings(BATCH, BATCH["rows"]))
     first, second = factory.hit(requester.actor), factory.hit(requester.actor)
     factory.hit(requester.actor)
     submitted = assignments.accept(rt, worker.actor, first.public_id)

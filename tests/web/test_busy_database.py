@@ -25,7 +25,7 @@ from labelhub.models import HIT
 from labelhub.queueing import InlineBackend
 from labelhub.runtime import Runtime
 from tests.api.conftest import PREFIX, Api
-from tests.conftest import testing_app
+from tests.conftest import app_in_testing_mode
 from tests.web.conftest import TOKEN, text_of
 
 WAIT = 1.0
@@ -41,7 +41,7 @@ def impatient(runtime: Runtime, database_url: str) -> Iterator[Runtime]:
 
 @pytest.fixture
 def impatient_app(impatient: Runtime):
-    return testing_app(impatient)
+    return app_in_testing_mode(impatient)
 
 
 @pytest.fixture

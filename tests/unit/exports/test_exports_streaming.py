@@ -3,6 +3,7 @@ flat however many there are."""
 
 from __future__ import annotations
 
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -90,7 +91,10 @@ def test_memory_stays_flat(tmp_path, monkeypatch, format_name, meta):
 def test_zips_grow_only_by_their_directory(tmp_path, format_name):
     """A zip's central directory is written last, so zipfile keeps one entry per file until then (a
     few hundred bytes each); apart from that the peak does not grow with the records."""
-    small, _ = written_peak(tmp_path, format_name, BOXES_META, 500)
-    large, _ = written_peak(tmp_path, format_name, BOXES_META, 2_500)
+    small = min(written_peak(tmp_path, format_name, BOXES_META, 500)[0] for _ in range(3))
+    large = min(written_peak(tmp_path, format_name, BOXES_META, 2_500)[0] for _ in range(3))
     per_file = (large - small) / 2_000
-    assert per_file < 1_000, f"{per_file:.0f} bytes more per file written"
+    # tracemalloc counts every thread's allocations: the least of three runs leaves out a background
+    # thread's (a server or runner an earlier test left behind), which the message names
+    assert per_file < 1_000, f"{per_file:.0f} bytes more per file written; threads: " \
+                             f"{sorted(thread.name for thread in threading.enumerate())}"
