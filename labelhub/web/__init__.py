@@ -25,9 +25,15 @@ from labelhub.web import (
     pages,
     requester_account,
     requester_auth,
+    requester_jobs,
+    requester_labels,
     requester_monitor,
     requester_new,
+    requester_qualifications,
+    requester_quality,
+    requester_review,
     requester_session,
+    requester_workers,
     security,
     tasks,
     worker,
@@ -60,7 +66,9 @@ def duration(seconds: int) -> str:
 
 def register(app: Flask) -> None:
     for blueprint in (pages.bp, images.bp, auth.bp, worker.bp, account.bp, requester_auth.bp, requester_account.bp,
-                      requester_new.bp, requester_monitor.bp, _annotator_assets()):
+                      requester_new.bp, requester_monitor.bp, requester_review.bp, requester_labels.bp,
+                      requester_jobs.bp, requester_quality.bp, requester_workers.bp, requester_qualifications.bp,
+                      _annotator_assets()):
         app.register_blueprint(blueprint)
     # Annotator partials are named "annotators/<kind>.html" and live in the annotators package.
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("annotators", "templates")])

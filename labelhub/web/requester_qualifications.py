@@ -1,0 +1,13 @@
+"""Qualification types in the browser (being built)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from labelhub.errors import DomainError
+from labelhub.web import csrf, errors, security
+
+bp = Blueprint("requester_qualifications", __name__)
+csrf.protect(bp)
+bp.register_error_handler(DomainError, errors.domain_error)
+security.private_pages(bp)
