@@ -34,10 +34,11 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from sqlalchemy import Engine, event, text  # noqa: E402
+from sqlalchemy import Engine, event  # noqa: E402
 
-from labelhub import ids, migrations  # noqa: E402
-from labelhub.db import DatabaseBusyError, make_engine  # noqa: E402
+from benchmarks.scratch import drop_database, fresh_database  # noqa: E402
+from labelhub import ids  # noqa: E402
+from labelhub.db import DatabaseBusyError  # noqa: E402
 from labelhub.models import Batch, BatchState, Marketplace  # noqa: E402
 from labelhub.money import parse_amount  # noqa: E402
 from labelhub.queueing import InlineBackend  # noqa: E402
@@ -174,22 +175,8 @@ class Outcome:
 def _runtime(url: str | None, folder: Path) -> Runtime:
     settings = replace(Settings(), storage=StorageSettings(instance_path=str(folder)),
                        database=DatabaseSettings(url=url or f"sqlite:///{folder / 'bench.sqlite'}"))
-    if url and url.startswith("postgresql"):
-        _reset_schema(url, create=True)
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    else:
-        engine = make_engine(settings.database.url)
-    migrations.upgrade(engine)
+    engine = fresh_database(settings.database.url, SCHEMA)
     return Runtime(settings=settings, engine=engine, backend=QuietBackend())
-
-
-def _reset_schema(url: str, *, create: bool) -> None:
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        if create:
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    admin.dispose()
 
 
 def _requester(rt: Runtime, name: str) -> Actor:
@@ -215,7 +202,7 @@ def measure(path: str, create: Callable[[Runtime, Actor, batches.CreateBatch], B
             seconds = time.perf_counter() - started
         rt.engine.dispose()
         if database:
-            _reset_schema(database, create=False)
+            drop_database(database, SCHEMA)
     return Outcome(path, rows, seconds, transactions.seconds, tenant)
 
 

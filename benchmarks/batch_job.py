@@ -26,8 +26,8 @@ sys.path.insert(0, str(_HERE.parent))
 
 from sqlalchemy import insert, text, update  # noqa: E402
 
-from labelhub import ids, migrations  # noqa: E402
-from labelhub.db import make_engine  # noqa: E402
+from benchmarks.scratch import drop_database, fresh_database  # noqa: E402
+from labelhub import ids  # noqa: E402
 from labelhub.models import HIT, Assignment, AssignmentStatus, Marketplace, Worker  # noqa: E402
 from labelhub.money import parse_amount  # noqa: E402
 from labelhub.queueing import InlineBackend  # noqa: E402
@@ -44,25 +44,8 @@ LABELS = ("a", "b", "c", "d", "e")
 def _runtime(url: str | None, folder: Path) -> Runtime:
     settings = replace(Settings(), storage=StorageSettings(instance_path=str(folder)),
                        database=DatabaseSettings(url=url or f"sqlite:///{folder / 'bench.sqlite'}"))
-    if url and url.startswith("postgresql"):
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        admin.dispose()
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    else:
-        engine = make_engine(settings.database.url)
-    migrations.upgrade(engine)
+    engine = fresh_database(settings.database.url, SCHEMA)
     return Runtime(settings=settings, engine=engine, backend=InlineBackend())
-
-
-def _drop_schema(url: str | None) -> None:
-    if url and url.startswith("postgresql"):
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
 
 
 def _seed(rt: Runtime, hits: int, per_hit: int, workers: int, seed: int) -> tuple[str, np.ndarray]:
@@ -124,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         consensus._compute(snapshot)
         compute = time.perf_counter() - started
         rt.engine.dispose()
-        _drop_schema(args.database)
+        drop_database(rt.settings.database.url, SCHEMA)
     answers = args.hits * args.per_hit
     print(f"{rt.engine.dialect.name}: {args.hits:,} HITs x {args.per_hit} = {answers:,} answers by "
           f"{args.workers:,} workers (seeded in {seeded:.1f} s)\n")

@@ -36,8 +36,8 @@ sys.path.insert(0, str(_HERE.parent))
 from sqlalchemy import Engine, insert, text  # noqa: E402
 
 import annotators  # noqa: E402
-from labelhub import ids, migrations  # noqa: E402
-from labelhub.db import make_engine  # noqa: E402
+from benchmarks.scratch import drop_database, engine_for, fresh_database, load_rows  # noqa: E402
+from labelhub import ids  # noqa: E402
 from labelhub.models import (  # noqa: E402
     Batch,
     HITType,
@@ -62,59 +62,8 @@ RECORDS_ONLY = "read"  # a --formats entry: the answers read into tables but not
 # --- seeding ---------------------------------------------------------------------------------------------
 
 
-def engine_for(url: str) -> Engine:
-    if url.startswith("postgresql"):
-        return make_engine(url, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    return make_engine(url)
-
-
-def fresh_database(url: str) -> Engine:
-    if url.startswith("postgresql"):
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        admin.dispose()
-    engine = engine_for(url)
-    migrations.upgrade(engine)
-    return engine
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
-
-
 def _stamp(moment: datetime, sqlite: bool) -> str:
     return moment.replace(tzinfo=None).isoformat(sep=" ") if sqlite else moment.isoformat()
-
-
-class Loader:
-    """Bulk rows into one table: COPY on PostgreSQL (values as text), executemany on SQLite."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.sqlite = engine.dialect.name == "sqlite"
-
-    def load(self, table: str, columns: list[str], rows: list[list[object]]) -> None:
-        if self.sqlite:
-            marks = ", ".join("?" for _ in columns)
-            with self.engine.begin() as conn:
-                conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                                     [tuple(row) for row in rows])
-            return
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for row in rows:
-                    copy.write_row(row)
-            raw.commit()
-        finally:
-            raw.close()
 
 
 def seed_people(engine: Engine) -> tuple[int, int, list[int]]:
@@ -173,7 +122,7 @@ def _rows(draw: random.Random, sqlite: bool, people: tuple[int, int, list[int]],
     return hits, assignments, consensus
 
 
-def seed_batch(engine: Engine, loader: Loader, people: tuple[int, int, list[int]], answers: int,
+def seed_batch(engine: Engine, people: tuple[int, int, list[int]], answers: int,
                first_hit: int, first_assignment: int, seed: int) -> str:
     """A text-classification batch with ``answers`` / 5 HITs, 5 answers each (80% approved), and the
     consensus labels and worker scores of an aggregation; returns the batch's public id."""
@@ -189,12 +138,12 @@ def seed_batch(engine: Engine, loader: Loader, people: tuple[int, int, list[int]
     draw = random.Random(seed)
     hit_count = answers // PER_HIT
     for chunk in range(0, hit_count, CHUNK_HITS):
-        hits, assignments, consensus = _rows(draw, loader.sqlite, people, batch, range(
+        hits, assignments, consensus = _rows(draw, engine.dialect.name == "sqlite", people, batch, range(
             chunk, min(chunk + CHUNK_HITS, hit_count)), first_hit, first_assignment)
-        loader.load("hits", HIT_COLUMNS, hits)
-        loader.load("assignments", ASSIGNMENT_COLUMNS, assignments)
-        loader.load("consensus_labels", ["hit_id", "batch_id", "value", "confidence", "answers", "updated_at"],
-                    consensus)
+        load_rows(engine, "hits", HIT_COLUMNS, hits)
+        load_rows(engine, "assignments", ASSIGNMENT_COLUMNS, assignments)
+        load_rows(engine, "consensus_labels", ["hit_id", "batch_id", "value", "confidence", "answers", "updated_at"],
+                  consensus)
     with engine.begin() as conn:
         conn.execute(insert(WorkerScore), [{
             "batch_id": batch, "worker_id": worker, "n_answers": answers // WORKERS,
@@ -231,7 +180,7 @@ def child(url: str, batch_id: str, fmt: str, folder: Path) -> dict[str, float]:
     from labelhub.services.export_reading import reading
 
     settings = replace(Settings(), database=DatabaseSettings(url=url), storage=StorageSettings(str(folder)))
-    rt = Runtime(settings=settings, engine=engine_for(url), backend=InlineBackend())
+    rt = Runtime(settings=settings, engine=engine_for(url, SCHEMA), backend=InlineBackend())
     actor = system_actor(Marketplace.PRODUCTION)
     baseline = rss_mib()
     started, cpu = time.perf_counter(), time.process_time()
@@ -308,13 +257,13 @@ def main(argv: list[str] | None = None) -> int:
     formats = args.formats.split(",")
     with tempfile.TemporaryDirectory(prefix="labelhub-export-bench-") as folder:
         url = args.database or f"sqlite:///{Path(folder) / 'bench.sqlite'}"
-        engine = fresh_database(url)
+        engine = fresh_database(url, SCHEMA)
         try:
-            loader, people = Loader(engine), seed_people(engine)
+            people = seed_people(engine)
             batches, seeded, first_hit, first_assignment = {}, {}, 1, 1
             for number, size in enumerate(sizes):
                 started = time.perf_counter()
-                batches[size] = seed_batch(engine, loader, people, size, first_hit, first_assignment, seed=number)
+                batches[size] = seed_batch(engine, people, size, first_hit, first_assignment, seed=number)
                 seeded[size] = time.perf_counter() - started
                 first_hit, first_assignment = first_hit + size // PER_HIT, first_assignment + size
                 print(f"seeded {size:,} answer rows in {seeded[size]:.1f} s", file=sys.stderr)
@@ -332,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             print(report(results, engine.dialect.name, seeded))
         finally:
             engine.dispose()
-            drop_database(url)
+            drop_database(url, SCHEMA)
     return 0
 
 

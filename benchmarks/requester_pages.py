@@ -42,8 +42,8 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import Engine, event, insert, text  # noqa: E402
 
 import annotators  # noqa: E402
-from labelhub import create_app, ids, migrations  # noqa: E402
-from labelhub.db import make_engine  # noqa: E402
+from benchmarks.scratch import drop_database, engine_for, fresh_database, load_rows  # noqa: E402
+from labelhub import create_app, ids  # noqa: E402
 from labelhub.models import Batch, HITType, Marketplace, Requester  # noqa: E402
 from labelhub.queueing import InlineBackend  # noqa: E402
 from labelhub.runtime import Runtime  # noqa: E402
@@ -68,31 +68,6 @@ ENDPOINTS = ("requester_monitor.batches", "requester_monitor.batch", "requester_
 
 
 # --- seeding ---------------------------------------------------------------------------------------------
-
-
-def engine_for(url: str) -> Engine:
-    return make_engine(url, connect_args={"options": f"-csearch_path={SCHEMA}"})
-
-
-def reset_schema(url: str, *, create: bool) -> None:
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        if create:
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    admin.dispose()
-
-
-def copy_rows(engine: Engine, table: str, columns: list[str], rows: list[list[object]]) -> None:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        raw.commit()
-    finally:
-        raw.close()
 
 
 @dataclass
@@ -181,9 +156,9 @@ class Seeder:
 
     def flush(self) -> None:
         if self.hits:
-            copy_rows(self.engine, "hits", HIT_COLUMNS, self.hits)
+            load_rows(self.engine, "hits", HIT_COLUMNS, self.hits)
         if self.labels:
-            copy_rows(self.engine, "consensus_labels", CONSENSUS_COLUMNS, self.labels)
+            load_rows(self.engine, "consensus_labels", CONSENSUS_COLUMNS, self.labels)
         self.hits, self.labels = [], []
 
 
@@ -389,7 +364,7 @@ def report(results: list[Result], engine: Engine, explain_all: bool, seeded: str
 
 def make_app(url: str, folder: Path) -> tuple[Flask, Runtime]:
     settings = replace(Settings(), database=DatabaseSettings(url=url), storage=StorageSettings(str(folder)))
-    rt = Runtime(settings=settings, engine=engine_for(url), backend=InlineBackend())
+    rt = Runtime(settings=settings, engine=engine_for(url, SCHEMA), backend=InlineBackend())
     app = create_app(settings, runtime=rt)
     missing = [endpoint for endpoint in ENDPOINTS if endpoint not in app.view_functions]
     if missing:
@@ -417,10 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(size) for size in args.sizes.split(",") if size]
     draw = random.Random(7)
     plans = plan_batches(args.hits, sizes, args.batches, args.batchless, draw)
-    reset_schema(args.database, create=True)
-    engine = engine_for(args.database)
+    engine = fresh_database(args.database, SCHEMA)
     try:
-        migrations.upgrade(engine)
         started = time.perf_counter()
         actor, hit_types = seed(engine, plans, args.batchless, draw)
         seeded = (f"PostgreSQL; one requester with {args.hits:,} HITs: {len(plans)} batches ({sizes} measured, "
@@ -448,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         engine.dispose()
         if not args.keep:
-            reset_schema(args.database, create=False)
+            drop_database(args.database, SCHEMA)
     return 0
 
 
