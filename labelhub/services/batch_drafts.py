@@ -32,7 +32,7 @@ from labelhub.runtime import Runtime
 from labelhub.services import batch_files, batches, ledger, media, payments
 from labelhub.services.actors import Actor, require_requester
 from labelhub.services.batch_builds import GOLD_COLUMN
-from labelhub.services.batch_quality import QualitySettings, batch_shape, owned_batch
+from labelhub.services.batch_quality import QualitySettings, owned_batch
 
 DRAFT_LIFETIME_SECONDS = 7 * 86_400
 MAX_DRAFTS = 20  # per requester; older ones are pruned first
@@ -285,7 +285,7 @@ def estimate_cost(rt: Runtime, actor: Actor, draft_id: str, marketplace: Marketp
     money, reward = rt.settings.money, cmd.hit_type.reward_micros
     golds = draft.gold_rows
     ordinary = len(draft.rows) - golds
-    per_hit = _assignments_per_hit(cmd, batches.checked_task_type_config(cmd))
+    per_hit = cmd.assignments_per_hit(batches.checked_task_type_config(cmd))
     gold_slots = cmd.gold_assignments or rt.settings.quality.gold_assignments
     fee = ledger.reward_fee(money, reward, per_hit)
     gold = golds * gold_slots * (reward + ledger.reward_fee(money, reward, gold_slots))
@@ -299,16 +299,6 @@ def estimate_cost(rt: Runtime, actor: Actor, draft_id: str, marketplace: Marketp
                 reward_micros=reward, rewards_micros=ordinary * per_hit * reward,
                 fees_micros=ordinary * per_hit * fee, gold_micros=gold, total_micros=total, most_micros=most,
                 available_micros=balance.available_micros, hourly_wage_micros=wage)
-
-
-def _assignments_per_hit(cmd: batches.CreateBatch, config: dict[str, Any]) -> int:
-    """As ``create_batch`` decides it: the overlap's minimum, the given number, or the task type's default."""
-    if cmd.quality is not None and cmd.quality.overlap is not None:
-        return cmd.quality.overlap.min_assignments
-    if cmd.max_assignments is not None:
-        return cmd.max_assignments
-    probe = Batch(template_kind=cmd.template_kind, template={"config": config})
-    return batches.CONSENSUS_ASSIGNMENTS if batch_shape(probe) is not None else 1
 
 
 def publish(rt: Runtime, actor: Actor, draft_id: str, marketplace: Marketplace) -> Batch:

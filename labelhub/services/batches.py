@@ -92,6 +92,16 @@ class CreateBatch:
     def question_for(self, row: dict[str, Any]) -> str:
         return batch_builds.fill(self.question_template, row)
 
+    def assignments_per_hit(self, config: dict[str, Any]) -> int:
+        """How many answers each (non-gold) HIT starts with: the overlap's minimum, the given number, or
+        the task type's default; ``config`` is its checked configuration (``checked_task_type_config``)."""
+        if self.quality is not None and self.quality.overlap is not None:
+            return self.quality.overlap.min_assignments
+        if self.max_assignments is not None:
+            return self.max_assignments
+        kind = Batch(template_kind=self.template_kind, template={"config": config})
+        return CONSENSUS_ASSIGNMENTS if batch_shape(kind) is not None else 1
+
 
 def batch_from_settings(settings: Mapping[str, Any], rows: Sequence[dict[str, Any]]) -> CreateBatch:
     """The batch command of a settings document (the REST API's batch body without its rows, or the
@@ -129,15 +139,6 @@ def checked_task_type_config(cmd: CreateBatch) -> dict[str, Any]:
     return config
 
 
-def _assignments_per_hit(cmd: CreateBatch, settings: QualitySettings, batch: Batch) -> int:
-    """How many answers each (non-gold) HIT starts with (see CreateBatch)."""
-    if settings.overlap is not None:
-        return settings.overlap.min_assignments
-    if cmd.max_assignments is not None:
-        return cmd.max_assignments
-    return CONSENSUS_ASSIGNMENTS if batch_shape(batch) is not None else 1
-
-
 def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
     """Create the batch and one HIT per row, holding the cost of all of them; all or nothing.
 
@@ -160,7 +161,7 @@ def create_batch(rt: Runtime, actor: Actor, cmd: CreateBatch) -> Batch:
                   created_at=now, quality=settings.to_json(),
                   state=BatchState.BUILDING if building else BatchState.READY)
     rows = HITRows(batch=batch, lifetime_seconds=cmd.lifetime_seconds, answer_schema=cmd.answer_schema,
-                   max_assignments=_assignments_per_hit(cmd, settings, batch),
+                   max_assignments=cmd.assignments_per_hit(config),
                    gold_assignments=cmd.gold_assignments or rt.settings.quality.gold_assignments)
     planned = None if building else list(rows.plan(cmd.rows))  # a large batch's job plans its rows again
     golds = sum(hit.gold_answer is not None for hit in (rows.plan(cmd.rows) if planned is None else planned))
