@@ -52,6 +52,10 @@ class Annotator(Protocol):
     title: str  # human name
     template: str  # "annotators/<kind>.html", a Jinja partial under annotators/templates/
     script: str  # "annotators/<kind>.js", an ES module under annotators/static/
+    # "annotators/readonly/<kind>.html": one stored answer drawn read-only (review pages). Context:
+    # config (public), item, answer; optional compare (an answer to mark differences from, such as the
+    # consensus), compare_name ("the consensus") and show_item (false: leave out a repeated item).
+    readonly_template: str
 
     def parse_config(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Validate a requester's configuration and return its canonical form. Raises AnswerError."""
@@ -110,6 +114,7 @@ class BaseAnnotator:
     title: str
     template: str
     script: str
+    readonly_template: str
     # Arrays in answers whose positions have names, for readable error paths ("boxes.0.label").
     tuple_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
@@ -118,6 +123,7 @@ class BaseAnnotator:
         if "kind" in cls.__dict__:
             cls.template = f"annotators/{cls.kind}.html"
             cls.script = f"annotators/{cls.kind}.js"
+            cls.readonly_template = f"annotators/readonly/{cls.kind}.html"
 
     def public_config(self, config: dict[str, Any]) -> dict[str, Any]:
         return copy.deepcopy(config)
