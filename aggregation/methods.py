@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -46,12 +46,14 @@ Fit = Callable[[pd.DataFrame, pd.Series | None, Progress | None], Fitted]
 
 @dataclass(frozen=True)
 class Method:
-    """A categorical method. ``gold`` says how it uses known labels: not at all, if given, or always."""
+    """A categorical method. ``gold`` says how it uses known labels: not at all, if given, or always;
+    ``posterior``: whether it gives probabilities per label (what an ordinal consensus needs)."""
 
     name: str
     fit: Fit
     gold: Literal["unused", "optional", "required"] = "unused"
     binary_only: bool = False
+    posterior: bool = True
     summary: str = ""
 
 
@@ -148,29 +150,61 @@ METHODS: dict[str, Method] = {method.name: method for method in (
     Method("DawidSkene", _dawid_skene, gold="optional", summary="crowd-kit's Dawid-Skene"),
     Method("GLAD", _glad, summary="worker ability and task difficulty"),
     Method("MACE", _mace, summary="workers either know the answer or spam"),
-    Method("MMSR", _mmsr,
+    Method("MMSR", _mmsr, posterior=False,
            summary="matrix completion of worker agreement (no posterior: vote-share confidence)"),
-    Method("KOS", _kos, binary_only=True, summary="Karger-Oh-Shah message passing, two labels only"),
+    Method("KOS", _kos, binary_only=True, posterior=False, summary="Karger-Oh-Shah message passing, two labels only"),
 )}
 
-ANSWER_SHAPES: dict[str, tuple[str, ...]] = {
-    "categorical": tuple(METHODS),
-    "multi_label": ("aggregation.multilabel.BinaryRelevance",),
-    "boxes": ("aggregation.boxes.BoxAggregator",),
-    "spans": ("aggregation.spans.SpanAggregator",),
-    "text": ("aggregation.texts.TextAggregator",),
-    "ordinal": ("aggregation.ordinal.OrdinalAggregator",),
-    "pairwise": ("aggregation.pairwise.BradleyTerry",),
-    "form": ("aggregation.ordinal.OrdinalAggregator", "aggregation.texts.TextAggregator", *METHODS),
+@dataclass(frozen=True)
+class ShapeEntry:
+    """How one answer shape is aggregated: the one place that decides it.
+
+    ``estimator``: the dotted path of what gives the shape's consensus (``aggregation.consensus``
+    reads each estimator back into a ``Consensus``), None when no single estimator does.
+    ``methods``: the categorical method names it takes (``method=``), in ``METHODS``.
+    ``single_label``: one label per answer, so known answers (gold) clamp tasks and spammer signs
+    (runs, independence, separation) apply. ``compares_items``: each task compares two items (the
+    consensus needs them: see ``aggregation.consensus``). ``parts``: the shapes a survey form's
+    questions are aggregated with, question by question.
+    """
+
+    estimator: str | None
+    methods: tuple[str, ...] = ()
+    single_label: bool = False
+    compares_items: bool = False
+    parts: tuple[str, ...] = ()
+
+    @property
+    def estimators(self) -> tuple[str, ...]:
+        """The estimator's dotted path and the categorical method names it takes."""
+        return ((self.estimator,) if self.estimator else ()) + self.methods
+
+
+ANSWER_SHAPES: dict[str, ShapeEntry] = {
+    "categorical": ShapeEntry("aggregation.api.aggregate", methods=tuple(METHODS), single_label=True),
+    "multi_label": ShapeEntry("aggregation.multilabel.BinaryRelevance", methods=tuple(METHODS)),
+    "boxes": ShapeEntry("aggregation.boxes.BoxAggregator"),
+    "spans": ShapeEntry("aggregation.spans.SpanAggregator"),
+    "text": ShapeEntry("aggregation.texts.TextAggregator"),
+    "ordinal": ShapeEntry("aggregation.ordinal.OrdinalAggregator", methods=tuple(METHODS), single_label=True),
+    "pairwise": ShapeEntry("aggregation.pairwise.BradleyTerry", single_label=True, compares_items=True),
+    "form": ShapeEntry(None, parts=("ordinal", "text", "categorical")),
 }
-"""What aggregates each answer shape (``annotators.base.AnswerShape`` values, plus ordinal and
-pairwise): categorical method names for ``aggregate``, estimator classes (dotted paths, imported by
-``estimator``) for the others. A survey form is aggregated question by question, each with the
-estimator of that question's shape."""
+"""What aggregates each answer shape (``annotators.base.AnswerShape`` values). A survey form has no
+single consensus: it is aggregated question by question, each with the estimator of its shape."""
 
 
-def estimator(path: str) -> type:
-    """The estimator class at a dotted path of ``ANSWER_SHAPES``."""
+def shape_entry(shape: str) -> ShapeEntry:
+    """The registry entry of ``shape``, or ValueError naming the shapes that have a consensus."""
+    entry = ANSWER_SHAPES.get(shape)
+    if entry is None or entry.estimator is None:
+        known = ", ".join(s for s, e in ANSWER_SHAPES.items() if e.estimator)
+        raise ValueError(f"shape: no consensus for {shape!r} answers; shapes: {known}")
+    return entry
+
+
+def estimator(path: str) -> Any:
+    """The estimator class (or function) at a dotted path of ``ANSWER_SHAPES``."""
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
 

@@ -19,7 +19,7 @@ from aggregation import (
     TextAggregator,
     krippendorff_alpha,
 )
-from aggregation.methods import estimator
+from aggregation.methods import METHODS, estimator
 
 
 def frame(rows):
@@ -27,10 +27,11 @@ def frame(rows):
 
 
 def test_answer_shapes_name_importable_estimators():
-    for shape, names in ANSWER_SHAPES.items():
-        for name in names:
+    for shape, entry in ANSWER_SHAPES.items():
+        for name in entry.estimators:
             if "." in name:
-                assert hasattr(estimator(name), "fit"), (shape, name)
+                assert callable(estimator(name)), (shape, name)
+        assert set(entry.methods) <= set(METHODS) and set(entry.parts) <= set(ANSWER_SHAPES), shape
 
 
 # multi-label
@@ -208,6 +209,28 @@ def test_ordinal_aggregator_median_mean_and_worker_bias():
     assert -1 <= model.alpha_ <= 1
 
 
+def test_ordinal_confidence_grows_with_agreement_and_answers():
+    unanimous = frame([(f"w{i}", "three", 3) for i in range(3)] + [(f"w{i}", "four", 3) for i in range(4)]
+                      + [("w0", "split", 3), ("w1", "split", 3), ("w2", "split", 4)]
+                      + [(f"w{i}", "scale", v) for i, v in enumerate((1, 2, 4, 5))])
+
+    confidence = OrdinalAggregator().fit(unanimous).confidence_
+
+    assert confidence["three"] == pytest.approx(0.944)  # as OrdinalAggregator documents
+    assert confidence["four"] == pytest.approx(0.96, abs=0.005)
+    assert confidence["three"] > confidence["split"] > confidence["scale"]
+    assert OrdinalAggregator(statistic="mean").fit(unanimous).confidence_.isna().all()
+
+
+def test_ordinal_gold_clamps_its_task_and_is_what_workers_are_measured_from():
+    data = frame([("w1", "q", 2), ("w2", "q", 2), ("w3", "q", 4)])
+
+    model = OrdinalAggregator().fit(data, gold=pd.Series({"q": 4}))
+
+    assert model.labels_["q"] == 4 and model.confidence_["q"] == 1.0
+    assert model.workers_.loc["w3", "mae"] == 0 and model.workers_.loc["w1", "bias"] == -2
+
+
 def test_ordinal_aggregator_rejects_words():
     with pytest.raises(ValueError, match="must be numbers"):
         OrdinalAggregator().fit(frame([("w1", "q", "agree")]))
@@ -289,3 +312,36 @@ def test_bradley_terry_rejects_a_winner_that_was_not_compared():
 
     with pytest.raises(ValueError, match="must be left or right"):
         BradleyTerry().fit(data)
+
+
+def test_bradley_terry_weights_count_a_comparison_that_many_times():
+    data = pd.DataFrame({"worker": ["w"] * 3, "left": ["a", "a", "a"], "right": ["b", "b", "b"],
+                         "label": ["a", "b", "b"]})
+    doubled = pd.concat([data.iloc[[0, 0]], data.iloc[[1, 2]]], ignore_index=True)
+
+    weighted = BradleyTerry().fit(data, weights=[2.0, 1.0, 1.0])
+
+    assert weighted.scores_.to_dict() == pytest.approx(BradleyTerry().fit(doubled).scores_.to_dict())
+    assert weighted.scores_["a"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="weights: one non-negative number per comparison"):
+        BradleyTerry().fit(data, weights=[1.0])
+
+
+def test_bradley_terry_intervals_narrow_with_more_comparisons():
+    rng = np.random.default_rng(3)
+    strength = {"a": 4.0, "b": 2.0, "c": 1.0}
+
+    def sample(n):
+        rows = []
+        for _ in range(n):
+            left, right = rng.choice(list(strength), 2, replace=False)
+            won = left if rng.random() < strength[left] / (strength[left] + strength[right]) else right
+            rows.append(("w", left, right, won))
+        return pd.DataFrame(rows, columns=["worker", "left", "right", "label"])
+
+    few, many = BradleyTerry().fit(sample(30)), BradleyTerry().fit(sample(3000))
+
+    assert (many.log_errors_ < few.log_errors_).all()
+    assert many.log_scores_.sum() == pytest.approx(0.0)
+    assert many.log_scores_["a"] - many.log_scores_["c"] == pytest.approx(np.log(4), abs=3 * 0.1)
+    assert BradleyTerry(max_interval_items=2).fit(sample(10)).log_errors_.isna().all()
