@@ -40,14 +40,16 @@ def file_format(filename: str | None, given: str | None = None) -> str:
 
 def read_rows(data: bytes, file_format: str) -> tuple[dict[str, Any], ...]:
     """The file's rows. Raises InvalidInputError naming the line, row or column that is wrong."""
-    text = _text(data)
+    text = decode_text(data)
     rows = tuple(_csv_rows(text) if file_format == "csv" else _jsonl_rows(text))
     if not rows:
         raise InvalidInputError({"file": "has no rows"})
     return rows
 
 
-def _text(data: bytes) -> str:
+def decode_text(data: bytes) -> str:
+    """An uploaded file's UTF-8 text (a byte-order mark dropped). Raises InvalidInputError naming the
+    line of the first byte that is not UTF-8."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
