@@ -58,11 +58,14 @@ class HITFacts:
 
 @dataclass(frozen=True, slots=True)
 class ConsensusRecord:
-    """One HIT: the row it was made from and what its workers agreed on.
+    """One HIT: the row it was made from, what its workers agreed on, and its label.
 
-    ``value`` has the batch's answer shape (a label, a list of labels, boxes ``[x, y, w, h, label]``,
-    spans ``[start, end, label]``, a text...). ``llm_share``: the share of its text answers flagged as
-    likely LLM-written (None when nothing was scored)."""
+    ``value`` is the HIT's label, in the batch's answer shape (a label, a list of labels, boxes
+    ``[x, y, w, h, label]``, spans ``[start, end, label]``, a text...): the requester's fixed label
+    (``reviewed_value``) where there is one, else a gold HIT's known answer (``gold``), else the
+    consensus; ``label_source`` says which ("fixed", "gold" or "consensus"). ``confidence`` and
+    ``method`` are the consensus's. ``llm_share``: the share of its text answers flagged as likely
+    LLM-written (None when nothing was scored)."""
 
     hit_id: str
     item: dict[str, Any]
@@ -75,6 +78,7 @@ class ConsensusRecord:
     gold: Any = None
     llm_share: float | None = None
     reviewed_value: Any = None
+    label_source: str = "consensus"
     split: str | None = None
 
 

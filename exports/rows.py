@@ -27,7 +27,8 @@ class Column:
 
 CONSENSUS_IDS = (Column("hit_id", "string", "The HIT's id."),)
 CONSENSUS_FIELDS = (
-    Column("value", "value", "The consensus: what the HIT's workers agreed on, in the batch's answer shape."),
+    Column("value", "value", "The HIT's label, in the batch's answer shape: the requester's fixed label, else "
+                             "a gold HIT's known answer, else the consensus of its workers (see label_source)."),
     Column("confidence", "float", "The aggregation method's confidence in the consensus, 0 to 1."),
     Column("answers", "int", "How many answers the consensus was made from."),
     Column("agreement", "float", "How far the HIT's answers agree, 0 to 1."),
@@ -36,6 +37,7 @@ CONSENSUS_FIELDS = (
     Column("gold", "value", "The gold answer of a gold HIT."),
     Column("llm_share", "float", "The share of the HIT's text answers flagged as likely LLM-written."),
     Column("reviewed_value", "value", "The value the requester set on review, where they did."),
+    Column("label_source", "string", "Where value comes from: fixed (the requester's review), gold or consensus."),
 )
 ANSWER_IDS = (
     Column("hit_id", "string", "The HIT's id."),

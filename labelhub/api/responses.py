@@ -198,9 +198,13 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                        "read_at": nullable(TIMESTAMP)}),
     "WorkerBlock": record({"worker_id": STRING, "reason": STRING}),
     "Batch": BATCH,
-    "ConsensusLabel": record({"hit_id": STRING, "value": {"description": "a label, a list of labels, boxes, "
-                                                                    "spans or a text"},
-                              "confidence": NUMBER, "answers": INTEGER, "updated_at": TIMESTAMP}),
+    "ConsensusLabel": record({"hit_id": STRING, "value": {"description": "the HIT's label: a label, a list of "
+                                                                    "labels, boxes, spans or a text; the "
+                                                                    "requester's fixed label where there is one"},
+                              "label_source": {"type": "string", "enum": ["fixed", "consensus"]},
+                              "consensus": {"description": "the workers' consensus (null once a fixed label "
+                                                           "replaced it at an aggregation)"},
+                              "confidence": nullable(NUMBER), "answers": INTEGER, "updated_at": TIMESTAMP}),
     "WorkerScore": WORKER_SCORE,
     "AnswerFlag": record({"assignment_id": STRING, "hit_id": STRING, "worker_id": STRING, "probability": NUMBER,
                           "band": {"type": "string", "enum": ["low", "medium", "high"]},

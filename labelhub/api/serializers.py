@@ -201,8 +201,9 @@ def answer_flag(view: FlagView) -> dict[str, Any]:
 
 
 def consensus_label(view: ConsensusView) -> dict[str, Any]:
-    return {"hit_id": view.hit_id, "value": view.value, "confidence": _number(view.confidence, 6),
-            "answers": view.answers, "updated_at": timestamp(view.updated_at)}
+    return {"hit_id": view.hit_id, "value": view.value, "label_source": view.label_source,
+            "consensus": view.consensus, "confidence": _number(view.confidence, 6), "answers": view.answers,
+            "updated_at": timestamp(view.updated_at)}
 
 
 def worker_score(view: WorkerScoreView) -> dict[str, Any]:
@@ -213,9 +214,8 @@ def worker_score(view: WorkerScoreView) -> dict[str, Any]:
 
 
 def job(found: Job) -> dict[str, Any]:
-    error = found.error.strip().splitlines()[-1] if found.error else None  # the message, not the traceback
     return {"job_id": found.public_id, "kind": found.kind.rsplit(".", 1)[-1], "target": found.target,
             "state": found.state, "attempts": found.attempts,
             "progress": {"done": found.progress_done, "total": found.progress_total},
             "created_at": timestamp(found.created_at), "started_at": timestamp(found.started_at),
-            "finished_at": timestamp(found.finished_at), "error": error, "result": found.result}
+            "finished_at": timestamp(found.finished_at), "error": found.error_message, "result": found.result}

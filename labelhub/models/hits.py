@@ -170,6 +170,11 @@ class HIT(Base):
     # Its batch is paused: not listed, not accepted (kept on the HIT so the marketplace filters one column).
     paused: Mapped[bool] = mapped_column(default=False, server_default=false())
     gold_answer: Mapped[dict | None]
+    # The requester's corrected label ("fix and accept"): it wins over the consensus in exports and
+    # counts as a known answer in worker accuracy, over the gold answer too (labelhub.services.label_fixes).
+    reviewed_answer: Mapped[dict | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("requesters.id"))
     pending_count: Mapped[int] = mapped_column(default=0)
     submitted_count: Mapped[int] = mapped_column(default=0)
     approved_count: Mapped[int] = mapped_column(default=0)

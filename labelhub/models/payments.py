@@ -64,6 +64,7 @@ class Bonus(Base):
     __table_args__ = (
         Index("ix_bonuses_requester_page", "requester_id", "marketplace", "id"),
         Index("ix_bonuses_assignment", "assignment_id", "id"),
+        Index("ix_bonuses_worker_page", "worker_id", "marketplace", "id"),  # the worker's dashboard
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import (
@@ -43,14 +42,25 @@ import exports
 from annotators.base import AnswerShape
 from exports.records import AnswerRecord, ConsensusRecord, ExportMeta, HITFacts
 from exports.tables import TEXT_VALUE_SHAPES, TIME, TableLayout
-from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch, ConsensusLabel, HITType, Worker
+from labelhub.models import (
+    ANSWERED_STATUSES,
+    COUNTED_STATUSES,
+    HIT,
+    AnswerFlag,
+    Assignment,
+    AssignmentStatus,
+    Batch,
+    ConsensusLabel,
+    HITType,
+    Worker,
+)
 from labelhub.models import WorkerScore as Score
 from labelhub.money import format_amount
 from labelhub.services.export_commands import ExportFilters, ExportRequest
-from quality import accuracy_table
+from labelhub.services.worker_scores import COUNTS, accuracy_of
 
-COUNTED = (AssignmentStatus.SUBMITTED.value, AssignmentStatus.APPROVED.value)  # what a consensus reads
-SUBMITTED = (*COUNTED, AssignmentStatus.REJECTED.value)
+COUNTED = tuple(status.value for status in COUNTED_STATUSES)  # compared as text (type_coerce)
+SUBMITTED = tuple(status.value for status in ANSWERED_STATUSES)
 APPROVED = AssignmentStatus.APPROVED.value
 FLAGGED = "high"  # the LLM band that counts as flagged (labelhub.services.llm_flags)
 APPROVAL_RATE_FORMATS = ("mturk-csv",)  # the formats that show a worker's lifetime approval rate
@@ -82,6 +92,13 @@ def value_reader(shape: AnswerShape) -> Callable[[dict[str, Any] | None], Any]:
     if key is None:
         return lambda answer: answer
     return lambda answer: None if answer is None else answer.get(key)
+
+
+def label_source(*, fixed: bool, gold: bool) -> str:
+    """Where a HIT's label comes from: the requester's fixed label (labelhub.services.label_fixes) wins
+    over a gold answer, which wins over the consensus. The one rule behind ``label_source`` in the
+    exports and the REST consensus listing."""
+    return "fixed" if fixed else "gold" if gold else "consensus"
 
 
 def stratum(value: Any) -> Any:
@@ -171,16 +188,17 @@ class RecordBuilder:
 
     def hit_conditions(self) -> list[Any]:
         """The HIT-level filters (gold, minimum confidence; a consensus record needs a consensus or a
-        known answer), on hits left-joined with consensus_labels."""
+        known answer: gold or a fixed label), on hits left-joined with consensus_labels."""
         conditions: list[Any] = [H.batch_id == self.batch.id]
         if self.filters.gold == "exclude":
             conditions.append(H.is_gold.is_(False))
         elif self.filters.gold == "only":
             conditions.append(H.is_gold.is_(True))
         if not self.request.answers:
-            conditions.append(or_(H.is_gold.is_(True), C.id.is_not(None)))
+            conditions.append(or_(H.is_gold.is_(True), H.reviewed_at.is_not(None), C.id.is_not(None)))
         if self.filters.min_confidence is not None:
-            conditions.append(or_(H.is_gold.is_(True), C.confidence >= self.filters.min_confidence))
+            conditions.append(or_(H.is_gold.is_(True), H.reviewed_at.is_not(None),
+                                  C.confidence >= self.filters.min_confidence))
         return conditions
 
     def answer_conditions(self) -> list[Any]:
@@ -192,7 +210,8 @@ class RecordBuilder:
 
     def hit_statement(self) -> Select[Any]:
         """The HITs in id order: id first (the SQLite pages go by it)."""
-        return (select(H.id, H.public_id, _json(H.data), H.is_gold, _json(H.gold_answer), H.hit_type_id,
+        return (select(H.id, H.public_id, _json(H.data), H.is_gold, _json(H.gold_answer), _json(H.reviewed_answer),
+                       H.hit_type_id,
                        self._time(H.created_at), self._time(H.expires_at), H.max_assignments,
                        H.requester_annotation, _json(C.value), C.confidence, C.answers)
                 .select_from(HIT.__table__.outerjoin(ConsensusLabel.__table__, C.hit_id == H.id))
@@ -226,21 +245,26 @@ class RecordBuilder:
         return [record for record in records if record is not None]
 
     def _consensus_record(self, hit: Any, answers: list[tuple[Any, str, str | None]]) -> ConsensusRecord | None:
-        _, public_id, data, is_gold, gold_answer, *_, value, confidence, count = hit
+        _, public_id, data, is_gold, gold_answer, reviewed_answer, *_, value, confidence, count = hit
         if self.filters.status == "approved" and (not answers or any(s != APPROVED for _, s, _ in answers)):
             return None
         scored = [band for _, _, band in answers if band is not None]
         flagged = scored.count(FLAGGED)
         if self.filters.exclude_llm_flagged and flagged and not self.llm_excluded:
             return None
-        value, method = self.load(value), self.batch.aggregation_method
+        value, method = self.load(value), self.batch.aggregation_method if value is not None else None
+        gold = self.value_of(self.load(gold_answer)) if is_gold else None
         if is_gold:
-            value, confidence, method, count = self.value_of(self.load(gold_answer)), None, "gold", len(answers)
+            value, confidence, method, count = gold, None, "gold", len(answers)
+        fixed = self.load(reviewed_answer)
+        reviewed = None if fixed is None else self.value_of(fixed)
+        if fixed is not None:
+            value, count = reviewed, len(answers) if count is None else count
         return ConsensusRecord(
             hit_id=public_id, item=self.load(data) or {}, value=value, confidence=confidence, answers=count,
-            agreement=self._agreement(value, answers), method=method, is_gold=is_gold,
-            gold=value if is_gold else None, llm_share=flagged / len(scored) if scored else None,
-            split=self.splits.get(public_id))
+            agreement=self._agreement(value, answers), method=method, is_gold=is_gold, gold=gold,
+            llm_share=flagged / len(scored) if scored else None, reviewed_value=reviewed,
+            label_source=label_source(fixed=fixed is not None, gold=is_gold), split=self.splits.get(public_id))
 
     def _agreement(self, value: Any, answers: list[tuple[Any, str, str | None]]) -> float | None:
         """The share of the HIT's counted answers equal to its consensus (single and multi labels)."""
@@ -380,14 +404,14 @@ def hit_types(db: Session, batch: Batch) -> dict[int, tuple[HITType, Decimal]]:
 def worker_accuracy(db: Session, batch: Batch) -> dict[int, tuple[float, float, float]]:
     """Each worker's accuracy in this batch (posterior mean) with its 95% interval, from the last
     aggregation's evidence; empty before any."""
-    counts = ("n_answers", "expected_correct", "gold_answers", "gold_correct")
-    rows = db.execute(select(Score.worker_id, *(getattr(Score, name) for name in counts))
+    rows = db.execute(select(Score.worker_id, *(getattr(Score, name) for name in COUNTS))
                       .where(Score.batch_id == batch.id)).all()
     if not rows:
         return {}
-    table = accuracy_table(pd.DataFrame(rows, columns=["worker_id", *counts]).astype({"expected_correct": float}))
-    return {int(w): (round(float(a), 4), round(float(low), 4), round(float(high), 4)) for w, a, low, high in zip(
-        table["worker_id"], table["accuracy"], table["accuracy_low"], table["accuracy_high"], strict=True)}
+    table = accuracy_of(rows)
+    return {int(row.worker_id): (round(float(a), 4), round(float(low), 4), round(float(high), 4))
+            for row, a, low, high in zip(rows, table["accuracy"], table["accuracy_low"], table["accuracy_high"],
+                                         strict=True)}
 
 
 def worker_figures(db: Session, batch: Batch, *, approval: bool) -> dict[int, tuple[str, float | None]]:
@@ -415,10 +439,16 @@ def splits(db: Session, batch: Batch, filters: ExportFilters, shape: AnswerShape
     if ratios is None:
         return {}
     value_of, load = value_reader(shape), json_reader()
-    rows = db.execute(select(H.public_id, H.is_gold, _json(H.gold_answer), _json(C.value))
+    rows = db.execute(select(H.public_id, H.is_gold, _json(H.gold_answer), _json(H.reviewed_answer), _json(C.value))
                       .select_from(HIT.__table__.outerjoin(ConsensusLabel.__table__, C.hit_id == H.id))
                       .where(H.batch_id == batch.id), execution_options={"yield_per": 10_000})
     comparable = shape in COMPARABLE
-    keys = ((public_id, stratum(value_of(load(gold)) if is_gold else load(value)) if comparable else None)
-            for public_id, is_gold, gold, value in rows)
+
+    def label(is_gold: bool, gold: str | None, fixed: str | None, value: str | None) -> Any:
+        known = load(fixed)
+        if known is None and is_gold:
+            known = load(gold)
+        return value_of(known) if known is not None else load(value)
+
+    keys = ((public_id, stratum(label(*rest)) if comparable else None) for public_id, *rest in rows)
     return dict(exports.assign_splits(keys, ratios, filters.seed))

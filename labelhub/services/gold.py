@@ -38,6 +38,15 @@ def canonical_gold_answer(batch: Batch, answer: object, item: dict[str, Any] | N
     if batch_shape(batch) not in CATEGORICAL_SHAPES:
         raise InvalidInputError({where: "gold answers need a task type with one label per answer "
                                         "(classification, ordinal scales, pairwise)"}, entity="hit")
+    return canonical_answer(batch, answer, item, where=where)
+
+
+def canonical_answer(batch: Batch, answer: object, item: dict[str, Any] | None, *,
+                     where: str = "answer") -> dict[str, Any]:
+    """A requester's answer to a HIT of the batch (a gold answer, a fixed label), validated and put in
+    canonical form exactly as the task type does a worker's; InvalidInputError names what is wrong."""
+    if batch.template_kind not in annotators.REGISTRY:
+        raise InvalidInputError({where: "this batch has no task type to check an answer against"}, entity="hit")
     if not isinstance(answer, dict):
         raise InvalidInputError({where: "must be a JSON object (an answer of the task type)"}, entity="hit")
     annotator = annotators.get(batch.template_kind)

@@ -4,13 +4,23 @@ earnings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from labelhub import ids
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError
-from labelhub.models import HIT, Assignment, AssignmentStatus, Bonus, HITType, Marketplace, Requester, Worker
+from labelhub.models import (
+    ANSWERED_STATUSES,
+    HIT,
+    Assignment,
+    AssignmentStatus,
+    Bonus,
+    HITType,
+    Marketplace,
+    Requester,
+    Worker,
+)
 from labelhub.money import MAX_AMOUNT_MICROS, format_amount, parse_amount
 from labelhub.runtime import Runtime
 from labelhub.services import ledger
@@ -110,8 +120,7 @@ def send_bonus(rt: Runtime, actor: Actor, cmd: SendBonus) -> Created[Bonus]:
         if worker.public_id != cmd.worker_id:
             raise InvalidInputError({"worker_id": f"worker {cmd.worker_id} did not do assignment "
                                      f"{cmd.assignment_id}"}, entity="assignment")
-        if assignment.status not in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED,
-                                     AssignmentStatus.REJECTED):
+        if assignment.status not in ANSWERED_STATUSES:
             raise InvalidStateError("A bonus can only be paid for a submitted assignment", entity="assignment")
         fee = ledger.pay_bonus(db, rt.settings.money, actor.marketplace, actor.id, assignment, cmd.amount_micros,
                                now=now)
@@ -144,6 +153,30 @@ def list_bonuses(rt: Runtime, actor: Actor, *, hit_id: str | None = None, assign
     with rt.sessions() as db:
         page = paginate(db, stmt, Bonus.id, cursor, limit)
     return Page([BonusView(b, b.worker.public_id, b.assignment.public_id) for b in page.items], page.next_cursor)
+
+
+@dataclass(frozen=True)
+class ReceivedBonus:
+    """A bonus as the worker who received it sees it: how much, the requester's reason, when, which HIT."""
+
+    bonus_id: str
+    amount_micros: int
+    reason: str
+    paid_at: datetime
+    hit_title: str
+
+
+def bonuses_received(rt: Runtime, actor: Actor, *, cursor: str | None = None,
+                     limit: int = 50) -> Page[ReceivedBonus]:
+    """The bonuses paid to the worker in the actor's marketplace, oldest first (ix_bonuses_worker_page).
+    Raises PermissionDeniedError for anyone but a worker, InvalidInputError naming a bad cursor."""
+    require_worker(actor)
+    stmt = select(Bonus).where(Bonus.worker_id == actor.id, Bonus.marketplace == actor.marketplace)
+    with rt.sessions() as db:
+        found = paginate(db, stmt, Bonus.id, cursor, limit)  # the assignment, HIT and HIT type are joined
+        lines = [ReceivedBonus(b.public_id, b.amount_micros, b.reason, b.created_at, b.assignment.hit.hit_type.title)
+                 for b in found.items]
+    return Page(lines, found.next_cursor)
 
 
 @dataclass(frozen=True)

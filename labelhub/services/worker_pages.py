@@ -290,18 +290,22 @@ class MessageView:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """``assignments`` carry the requester's feedback (``requester_feedback``) on reviewed ones."""
+
     earnings: payments.Earnings
     record: Sequence[RecordLine]  # the worker's system qualification values (approval rate...)
     qualifications: Page[Qualification]
     messages: Page[MessageView]
     assignments: Page[Assignment]
+    bonuses: Page[payments.ReceivedBonus]
 
 
 def dashboard(rt: Runtime, actor: Actor, *, assignments_cursor: str | None = None,
               messages_cursor: str | None = None, qualifications_cursor: str | None = None,
-              limit: int = 10) -> Dashboard:
-    """Earnings, the worker's record, qualifications with scores, messages and assignments (newest
-    pages through each list's own cursor). Raises InvalidInputError naming a bad cursor."""
+              bonuses_cursor: str | None = None, limit: int = 10) -> Dashboard:
+    """Earnings, the worker's record, qualifications with scores, messages, assignments (with the
+    requester's feedback) and bonuses received (pages through each list's own cursor). Raises
+    InvalidInputError naming a bad cursor."""
     require_worker(actor)
     with rt.sessions() as db:
         values = eligibility.system_values(db, actor.marketplace, db.get_one(Worker, actor.id),
@@ -317,7 +321,8 @@ def dashboard(rt: Runtime, actor: Actor, *, assignments_cursor: str | None = Non
         qualifications=qualifications.worker_qualifications(rt, actor, cursor=qualifications_cursor,
                                                             limit=limit),
         messages=Page([MessageView(m, names[m.requester_id]) for m in inbox.items], inbox.next_cursor),
-        assignments=assignments.list_for_worker(rt, actor, cursor=assignments_cursor, limit=limit))
+        assignments=assignments.list_for_worker(rt, actor, cursor=assignments_cursor, limit=limit),
+        bonuses=payments.bonuses_received(rt, actor, cursor=bonuses_cursor, limit=limit))
 
 
 # ---- qualification tests --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The worker's own pages: the dashboard (earnings, record, qualifications, messages, assignments) and
+"""The worker's own pages: the dashboard (earnings, record, qualifications, messages, assignments with
+the requester's feedback, bonuses received) and
 the qualification tests (list the requestable types, take a test, see the score)."""
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def dashboard():
     args = request.args
     board = worker_pages.dashboard(
         runtime_of(current_app), signed_in(), assignments_cursor=args.get("assignments"),
-        messages_cursor=args.get("messages"), qualifications_cursor=args.get("qualifications"))
+        messages_cursor=args.get("messages"), qualifications_cursor=args.get("qualifications"),
+        bonuses_cursor=args.get("bonuses"))
     return render_template("web/dashboard.html", board=board, args=args, record_labels=RECORD_LABELS)
 
 

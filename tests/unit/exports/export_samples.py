@@ -41,7 +41,7 @@ TEXTS = [
 ]
 WORKERS = ("W1", "W2", "W3")
 CONSENSUS_COLUMNS = ["value", "confidence", "answers", "agreement", "method", "is_gold", "gold", "llm_share",
-                     "reviewed_value"]
+                     "reviewed_value", "label_source"]
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
