@@ -61,6 +61,7 @@ from labelhub.db import make_engine  # noqa: E402
 from labelhub.jobs import install_runtime  # noqa: E402
 from labelhub.jobs.runner import drain  # noqa: E402
 from labelhub.models import (  # noqa: E402
+    COUNTED_STATUSES,
     HIT,
     Assignment,
     AssignmentStatus,
@@ -410,7 +411,7 @@ def check_consensus(rt: Runtime, hit_public_id: str) -> None:
 def counted_answers(rt: Runtime, batch_id: int) -> int:
     with rt.sessions() as db:
         return int(db.scalar(select(func.count(Assignment.id)).join(HIT, HIT.id == Assignment.hit_id).where(
-            HIT.batch_id == batch_id, Assignment.status.in_(consensus.COUNTED))))
+            HIT.batch_id == batch_id, Assignment.status.in_(COUNTED_STATUSES))))
 
 
 def aggregation_runs(rt: Runtime, seeded: Seeded, since: datetime) -> list[tuple[datetime, datetime, int]]:

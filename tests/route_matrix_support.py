@@ -38,6 +38,7 @@ from labelhub.services import (
     gold,
     hits,
     job_queue,
+    label_fixes,
     media,
     payments,
     qualifications,
@@ -137,10 +138,13 @@ class World:
     first_row: str = "1"
     hours_name: str = "hours"
     plot_name: str = "progress"
+    quality_plot_name: str = "agreement"
     sandbox_batch: str = ""
     sandbox_mturk_hit: str = ""
     sandbox_mturk_accepted: str = ""
     draft: str = ""
+    scoped_assignment: str = ""  # the approved assignment of the last fresh_scoped_worker
+    pending_request: str = ""  # the pending request of the last fresh_requested_type
     requester_ids: set[str] = field(default_factory=set)
     worker_ids: set[str] = field(default_factory=set)
 
@@ -190,6 +194,12 @@ class World:
         gold.mark_gold(self.rt, self.r, hit_id, {"label": "positive"})
         return hit_id
 
+    def fresh_fixed_hit(self) -> str:
+        """A new batch HIT of the requester whose label the requester fixed (so the fix can be cleared)."""
+        hit_id = self.fresh_batch_hit()
+        label_fixes.fix_label(self.rt, self.r, hit_id, {"label": "negative"})
+        return hit_id
+
     def fresh_batch(self) -> str:
         batch_id, hit_ids = self._batch(self.r, rows=1)
         self._remember(self.requester_ids, batch_id, *hit_ids)
@@ -236,6 +246,18 @@ class World:
         self._remember(self.worker_ids, assignment.public_id)
         return assignment.public_id
 
+    def fresh_batch_submitted(self) -> str:
+        """The worker's new Submitted assignment on a new batch HIT (the review queue decides those)."""
+        assignment_id = self.fresh_accepted()
+        assignments.submit(self.rt, self.w, assignment_id, {"label": "positive"})
+        return assignment_id
+
+    def fresh_batch_rejected(self) -> str:
+        """The worker's new assignment on a new batch HIT, rejected just now (so it can be overridden)."""
+        assignment_id = self.fresh_batch_submitted()
+        assignments.reject(self.rt, self.r, assignment_id, feedback="Matrix rejection.")
+        return assignment_id
+
     def fresh_mturk_accepted(self) -> str:
         assignment = assignments.accept(self.rt, self.w, self.fresh_hit())
         self._remember(self.worker_ids, assignment.public_id)
@@ -269,6 +291,24 @@ class World:
         """A new type of the requester that the worker holds."""
         type_id = self.fresh_qualification_type()
         qualifications.grant(self.rt, self.r, type_id, self.worker_id, 70)
+        return type_id
+
+    def fresh_scoped_worker(self) -> str:
+        """A new worker whose answer on a new HIT of the requester was approved: in the requester's
+        production scope (the workers pages), and reviewed, so the requester may message them."""
+        worker = self.factory.worker(f"matrixworker{next(_names)}")
+        assignment = assignments.accept(self.rt, worker.actor, self.fresh_hit())
+        assignments.submit(self.rt, worker.actor, assignment.public_id, {"comment": "A red square."})
+        assignments.approve(self.rt, self.r, assignment.public_id)
+        self.scoped_assignment = assignment.public_id
+        self._remember(self.requester_ids, worker.actor.public_id, assignment.public_id)
+        return worker.actor.public_id
+
+    def fresh_requested_type(self) -> str:
+        """A new type of the requester with the worker's pending request (``pending_request``)."""
+        type_id = self.fresh_qualification_type()
+        self.pending_request = qualifications.request(self.rt, self.w, type_id).public_id
+        self._remember(self.worker_ids, self.pending_request)
         return type_id
 
     def private_ids(self, caller: Caller) -> set[str]:

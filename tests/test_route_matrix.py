@@ -174,6 +174,10 @@ def upload_file(_: World) -> dict[str, Any]:
     return {"file": (io.BytesIO(b"text\r\nfine\r\n"), "reviews.csv")}
 
 
+def review_csv_file(_: World) -> dict[str, Any]:
+    return {"file": (io.BytesIO(b"AssignmentId,Approve,Reject\r\nNOSUCHASSIGNMENT,x,\r\n"), "results.csv")}
+
+
 def sign_up(_: World) -> dict[str, str]:
     name = unique("signup")
     return {"name": name, "password": "correct-horse-1", "confirm": "correct-horse-1", "country": "US"}
@@ -189,6 +193,10 @@ W = "/api/v1/worker"
 HIT = {"hit_id": "mturk_hit"}
 BATCH = {"batch_id": "batch"}
 TYPE = {"qualification_type_id": "qualification_type"}
+SCOPED_WORKER = {"worker_id": "fresh_scoped_worker"}
+REQUESTED_TYPE = {"type_id": "fresh_requested_type", "request_id": "pending_request"}  # in this order
+WORKER_PAGES = "/requester/workers/"
+TYPE_PAGES = "/requester/qualification-types/"
 
 MATRIX: dict[tuple[str, str], Call] = {
     # Public pages and files
@@ -339,6 +347,44 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("/requester/credentials/access-keys/<access_key_id>/revoke", "POST"): Call(
         RP, ACCOUNT_OBJECT, {"access_key_id": "fresh_access_key"}, lands_on="/requester/credentials"),
     ("/requester/credentials/webhook-secret", "POST"): Call(RP, REQUESTER_ACCOUNT, lands_on="/requester/credentials"),
+    # Workers in the requester's scope, and the actions on them (a fresh reviewed worker per caller)
+    ("/requester/workers", "GET"): Call(RP, REQUESTER_ACCOUNT, lists=True),
+    ("/requester/workers/<worker_id>", "GET"): Call(RP, REQUESTER_OBJECT, SCOPED_WORKER),
+    ("/requester/workers/<worker_id>/block", "POST"): Call(
+        RP, REQUESTER_OBJECT, SCOPED_WORKER, form=lambda _: {"reason": "Random answers"}, lands_on=WORKER_PAGES),
+    ("/requester/workers/<worker_id>/unblock", "POST"): Call(RP, REQUESTER_OBJECT, SCOPED_WORKER,
+                                                             lands_on=WORKER_PAGES),
+    ("/requester/workers/<worker_id>/message", "POST"): Call(
+        RP, REQUESTER_OBJECT, SCOPED_WORKER, form=lambda _: {"subject": "Thanks", "body": "More soon."},
+        lands_on=WORKER_PAGES),
+    ("/requester/workers/<worker_id>/bonus", "POST"): Call(
+        RP, REQUESTER_OBJECT, SCOPED_WORKER, form=lambda w: {"assignment_id": w.scoped_assignment, "amount": "0.05",
+                                                             "reason": "Careful work"}, lands_on=WORKER_PAGES),
+    ("/requester/workers/<worker_id>/qualifications", "POST"): Call(
+        RP, REQUESTER_OBJECT, SCOPED_WORKER, form=lambda w: {"qualification_type_id": w.qualification_type,
+                                                             "value": "5"}, lands_on=WORKER_PAGES),
+    # Qualification types in the pages: another requester's is not found (the MTurk API refuses it)
+    ("/requester/qualification-types", "GET"): Call(RP, REQUESTER_ACCOUNT, lists=True),
+    ("/requester/qualification-types", "POST"): Call(
+        RP, REQUESTER_ACCOUNT, form=lambda _: {"name": unique("Matrix page type "), "description": "Reads.",
+                                               "granting": "request"}, lands_on=TYPE_PAGES),
+    ("/requester/qualification-types/<type_id>", "GET"): Call(RP, REQUESTER_OBJECT, {"type_id": "qualification_type"}),
+    ("/requester/qualification-types/<type_id>/grant", "POST"): Call(
+        RP, REQUESTER_OBJECT, {"type_id": "fresh_qualification_type"},
+        form=lambda w: {"worker_id": w.worker_id, "value": "5"}, lands_on=TYPE_PAGES),
+    ("/requester/qualification-types/<type_id>/holders/<worker_id>/score", "POST"): Call(
+        RP, REQUESTER_OBJECT, {"type_id": "fresh_granted_type", "worker_id": "worker_id"},
+        form=lambda _: {"value": "90"}, lands_on=TYPE_PAGES),
+    ("/requester/qualification-types/<type_id>/holders/<worker_id>/revoke", "POST"): Call(
+        RP, REQUESTER_OBJECT, {"type_id": "fresh_granted_type", "worker_id": "worker_id"},
+        form=lambda _: {"reason": "Out of date"}, lands_on=TYPE_PAGES),
+    ("/requester/qualification-types/<type_id>/requests/<request_id>/accept", "POST"): Call(
+        RP, REQUESTER_OBJECT, REQUESTED_TYPE, form=lambda _: {"value": "3"}, lands_on=TYPE_PAGES),
+    ("/requester/qualification-types/<type_id>/requests/<request_id>/reject", "POST"): Call(
+        RP, REQUESTER_OBJECT, REQUESTED_TYPE, form=lambda _: {"reason": "Not yet"}, lands_on=TYPE_PAGES),
+    ("/requester/qualification-types/<type_id>/status", "POST"): Call(
+        RP, REQUESTER_OBJECT, {"type_id": "fresh_qualification_type"}, form=lambda _: {"status": "Inactive"},
+        lands_on=TYPE_PAGES),
     ("/requester/batches/new", "GET"): Call(RP, REQUESTER_ACCOUNT),
     ("/requester/batches/new", "POST"): Call(RP, REQUESTER_ACCOUNT, form=upload_file,
                                              lands_on="/requester/batches/drafts/"),
@@ -363,6 +409,9 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("/requester/batches/<batch_id>", "GET"): Call(RP, REQUESTER_OBJECT, BATCH),
     ("/requester/batches/<batch_id>/plots/<any(progress, timeline, workers, confusion):name>.svg", "GET"): Call(
         RP, REQUESTER_OBJECT, {"batch_id": "batch", "name": "plot_name"}),
+    ("/requester/batches/<batch_id>/quality", "GET"): Call(RP, REQUESTER_OBJECT, BATCH),
+    ("/requester/batches/<batch_id>/quality/<any(agreement, confusion, accuracy, confidence, worktime, overlap, llm, "
+     "ranking):name>.svg", "GET"): Call(RP, REQUESTER_OBJECT, {"batch_id": "batch", "name": "quality_plot_name"}),
     ("/requester/batches/<batch_id>/pause", "POST"): Call(RP, REQUESTER_OBJECT, FRESH_BATCH,
                                                           lands_on="/requester/batches/"),
     ("/requester/batches/<batch_id>/resume", "POST"): Call(RP, REQUESTER_OBJECT, FRESH_BATCH,
@@ -380,8 +429,31 @@ MATRIX: dict[tuple[str, str], Call] = {
                                                             lands_on="/requester/batches/"),
     ("/requester/exports/<export_id>/file", "GET"): Call(RP, REQUESTER_OBJECT, {"export_id": "export"}),
     ("/requester/hit-types/<hit_type_id>", "GET"): Call(RP, REQUESTER_OBJECT, {"hit_type_id": "hit_type"}),
+    # Fixed labels: a fresh HIT per caller for the writes
+    ("/requester/hits/<hit_id>/fix", "GET"): Call(RP, REQUESTER_OBJECT, {"hit_id": "batch_hit"}),
+    ("/requester/hits/<hit_id>/label", "POST"): Call(RP, REQUESTER_OBJECT, {"hit_id": "fresh_batch_hit"},
+                                                     form=lambda _: {"answer": '{"label": "positive"}'},
+                                                     lands_on="/requester/hits/"),
+    ("/requester/hits/<hit_id>/label/clear", "POST"): Call(RP, REQUESTER_OBJECT, {"hit_id": "fresh_fixed_hit"},
+                                                           lands_on="/requester/hits/"),
     ("/requester/batches/<batch_id>/copy", "POST"): Call(RP, REQUESTER_OBJECT, BATCH,
                                                          lands_on="/requester/batches/drafts/"),
+    # The review queue (labelhub.web.requester_review)
+    ("/requester/batches/<batch_id>/review", "GET"): Call(RP, REQUESTER_OBJECT, BATCH),
+    ("/requester/batches/<batch_id>/review/bulk", "POST"): Call(
+        RP, REQUESTER_OBJECT, FRESH_BATCH, form=lambda _: {"action": "approve_remaining"}, lands_on="/requester/jobs/"),
+    ("/requester/assignments/<assignment_id>/approve", "POST"): Call(
+        RP, REQUESTER_OBJECT, {"assignment_id": "fresh_batch_submitted"}, lands_on="/requester/batches"),
+    ("/requester/assignments/<assignment_id>/reject", "POST"): Call(
+        RP, REQUESTER_OBJECT, {"assignment_id": "fresh_batch_submitted"}, form=lambda _: {"reason": "Off topic."},
+        lands_on="/requester/batches"),
+    ("/requester/assignments/<assignment_id>/override", "POST"): Call(
+        RP, REQUESTER_OBJECT, {"assignment_id": "fresh_batch_rejected"}, lands_on="/requester/batches"),
+    # Job reports and the reviewed results CSV upload (labelhub.web.requester_jobs)
+    ("/requester/jobs", "GET"): Call(RP, REQUESTER_ACCOUNT, lists=True),
+    ("/requester/jobs/<job_id>", "GET"): Call(RP, REQUESTER_OBJECT, {"job_id": "job"}),
+    ("/requester/batches/<batch_id>/review-csv", "POST"): Call(RP, REQUESTER_OBJECT, BATCH, form=review_csv_file,
+                                                               lands_on="/requester/jobs/"),
     # The MTurk API (a GetHIT per endpoint here; every operation below) and the MTurk worker pages
     ("/mturk/production", "POST"): Call(Surface.MTURK_API, REQUESTER_OBJECT, operation="GetHIT",
                                         json=lambda w: {"HITId": w.mturk_hit}),
@@ -413,18 +485,7 @@ MATRIX: dict[tuple[str, str], Call] = {
 # reason says what should change; each fails (strict xfail) the day it is fixed, so that its entry goes.
 # Keys: (rule, method, caller), or (OPERATION, MTurk operation, caller).
 OPERATION = "X-Amz-Target"
-JOBS_WITHOUT_MARKETPLACE = ("jobs have no marketplace: services/job_queue.py get_job and list_jobs show the "
-                            "requester's production jobs to the same credentials in the sandbox")
-
-
-def known(reason: str, *cells: tuple[str, str, Caller]) -> dict[tuple[str, str, Caller], str]:
-    return dict.fromkeys(cells, reason)
-
-
-KNOWN: dict[tuple[str, str, Caller], str] = {
-    **known(JOBS_WITHOUT_MARKETPLACE, (R + "/jobs", "GET", OTHER_MARKETPLACE),
-            (R + "/jobs/<job_id>", "GET", OTHER_MARKETPLACE)),
-}
+KNOWN: dict[tuple[str, str, Caller], str] = {}
 
 
 # ---- every MTurk operation ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 from labelhub.api import parsing, schemas, serializers
 from labelhub.api.responses import page_of, ref
 from labelhub.api.routing import Routes, runtime
-from labelhub.models import HIT, AssignmentStatus
+from labelhub.models import ANSWERED_STATUSES, HIT, AssignmentStatus
 from labelhub.services import assignments, batches, hits
 from labelhub.services.actors import Actor
 
@@ -74,7 +74,7 @@ def delete_hit(actor: Actor, hit_id: str) -> dict[str, Any]:
 @routes.get("/hits/<hit_id>/assignments", summary="Submitted, approved and rejected assignments of a HIT",
             query=schemas.HIT_ASSIGNMENTS_QUERY, response=page_of("Assignment"))
 def list_hit_assignments(actor: Actor, hit_id: str, query: dict[str, Any]) -> dict[str, Any]:
-    wanted = tuple(AssignmentStatus(s) for s in query.get("status", ())) or assignments.REVIEWED
+    wanted = tuple(AssignmentStatus(s) for s in query.get("status", ())) or ANSWERED_STATUSES
     found = assignments.list_for_hit(runtime(), actor, hit_id, statuses=wanted, cursor=query.get("cursor"),
                                      limit=query["limit"])
     return serializers.page(found, serializers.assignment)

@@ -14,8 +14,15 @@ from typing import Any
 
 import annotators
 from aggregation.methods import METHODS
-from labelhub.models import AssignmentStatus, Comparator, GuardedAction, JobState, QualificationStatus
-from labelhub.services.assignments import MAX_SIGNALS_KEYS, REVIEWED
+from labelhub.models import (
+    ANSWERED_STATUSES,
+    AssignmentStatus,
+    Comparator,
+    GuardedAction,
+    JobState,
+    QualificationStatus,
+)
+from labelhub.services.assignments import MAX_SIGNALS_KEYS
 from labelhub.services.batch_quality import LLM_ACTIONS, MAX_GOLD_SHARE
 from labelhub.services.batches import MAX_ROWS
 from labelhub.services.commands import (
@@ -205,7 +212,7 @@ CREATE_HIT = obj({
 
 ADD_ASSIGNMENTS = obj({"number_of_additional_assignments": between(1, MAX_ASSIGNMENTS), "unique_request_token": TOKEN},
                       "number_of_additional_assignments")
-HIT_ASSIGNMENTS_QUERY = paged(status=statuses([s.value for s in REVIEWED]))
+HIT_ASSIGNMENTS_QUERY = paged(status=statuses([s.value for s in ANSWERED_STATUSES]))
 
 # Requester: review and money ---------------------------------------------------------------------------
 

@@ -21,12 +21,14 @@ from labelhub.services import (
     llm_flags,
     notifications,
     review_policies,
+    review_uploads,
     sweeps,
 )
+from labelhub.services import review_bulk as review_bulk_service
 
-__all__ = ["abandon_overdue", "aggregate_batch", "aggregate_due", "auto_approve_due", "build_batch",
+__all__ = ["abandon_overdue", "aggregate_batch", "aggregate_due", "apply_review_csv", "auto_approve_due", "build_batch",
            "build_export", "deliver_notification", "deliver_notifications", "expire_due_hits", "install_runtime",
-           "prune_exports", "prune_jobs", "prune_sign_ins", "review_assignment",
+           "prune_exports", "prune_jobs", "prune_sign_ins", "review_assignment", "review_bulk",
            "review_due", "review_hit", "run_job", "run_sweeps", "score_answers", "score_due", "worker_runtime"]
 
 
@@ -55,6 +57,11 @@ def prune_sign_ins() -> dict[str, Any]:
 def build_export(export_id: str) -> dict[str, Any]:
     """Write a requested export's file into the instance folder (once; an expired export is skipped)."""
     return exports.run_export(worker_runtime(), export_id)
+
+
+def apply_review_csv(upload_id: str) -> dict[str, Any]:
+    """Apply an uploaded results CSV's Approve and Reject marks to its batch; the file is deleted after."""
+    return review_uploads.apply_review_csv(worker_runtime(), upload_id)
 
 
 def prune_exports() -> dict[str, Any]:
@@ -96,6 +103,14 @@ def deliver_notifications() -> dict[str, Any]:
 def review_assignment(assignment_id: str) -> None:
     """Run the HIT's assignment-level review policy on a submitted assignment."""
     review_policies.review_assignment(worker_runtime(), assignment_id)
+
+
+def review_bulk(requester_id: str, marketplace: str, batch_id: str, action: str, worker_id: str,
+                reason: str) -> dict[str, Any]:
+    """A review queue's bulk action (approve agreeing, approve or reject a worker's, approve the rest):
+    its decision report and a one-line summary."""
+    bulk = review_bulk_service.BulkAction(action, worker_id or None, reason or None)
+    return review_bulk_service.run_bulk(worker_runtime(), requester_id, marketplace, batch_id, bulk)
 
 
 def review_hit(hit_id: str) -> None:

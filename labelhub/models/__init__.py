@@ -2,6 +2,8 @@
 
 from labelhub.models.accounts import AccessKey, ApiToken, Requester, Worker
 from labelhub.models.enums import (
+    ANSWERED_STATUSES,
+    COUNTED_STATUSES,
     AssignmentStatus,
     Comparator,
     GuardedAction,
@@ -33,7 +35,8 @@ from labelhub.models.sns import SnsSubscription, SnsTopic
 from labelhub.models.workers import WorkerBlock, WorkerMessage
 
 __all__ = [
-    "HIT", "AccessKey", "AnswerFlag", "ApiToken", "Assignment", "AssignmentStatus", "Batch", "BatchBuild",
+    "ANSWERED_STATUSES", "COUNTED_STATUSES", "HIT", "AccessKey", "AnswerFlag", "ApiToken", "Assignment",
+    "AssignmentStatus", "Batch", "BatchBuild",
     "BatchState", "Bonus", "Comparator",
     "ConsensusLabel", "Export",
     "FINISHED", "DeliveryStatus", "Event", "GuardedAction", "HITStatus", "HITType", "Job", "JobState",

@@ -29,6 +29,11 @@ class AssignmentStatus(StrEnum):
     ABANDONED = "Abandoned"
 
 
+# The answers a consensus reads; every answer a worker gave (a rejected one too).
+COUNTED_STATUSES = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED)
+ANSWERED_STATUSES = (*COUNTED_STATUSES, AssignmentStatus.REJECTED)
+
+
 class Comparator(StrEnum):
     LESS_THAN = "LessThan"
     LESS_THAN_OR_EQUAL_TO = "LessThanOrEqualTo"

@@ -15,6 +15,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labelhub.db import Base
+from labelhub.models.enums import Marketplace, enum_column
 
 
 class JobState(StrEnum):
@@ -48,6 +49,7 @@ class Job(Base):
     # What the job works on, for people: "batch:BAT..." or "hit:...". Owner, when it is a requester's.
     target: Mapped[str | None] = mapped_column(String(120))
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("requesters.id"))
+    marketplace: Mapped[Marketplace | None] = mapped_column(enum_column(Marketplace))  # the requester's, with it
     state: Mapped[str] = mapped_column(String(10), default=JobState.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=4)
@@ -63,3 +65,8 @@ class Job(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict | None]
+
+    @property
+    def error_message(self) -> str | None:
+        """What went wrong, for people: the last line of the traceback the runner kept."""
+        return self.error.strip().splitlines()[-1] if self.error else None

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 import annotators
 from labelhub import ids
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
-from labelhub.models import HIT, Assignment, AssignmentStatus, HITStatus, Worker
+from labelhub.models import ANSWERED_STATUSES, HIT, Assignment, AssignmentStatus, HITStatus, Worker
 from labelhub.runtime import Runtime
 from labelhub.services import eligibility, gold, ledger
 from labelhub.services.actors import Actor, require_requester, require_worker
@@ -25,7 +25,6 @@ from labelhub.services.common import Page, paginate, record_event
 from labelhub.services.hits import owned_hit, refresh_status
 
 MAX_SIGNALS_KEYS = 100
-REVIEWED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
 
 
 def _hit_in_marketplace(db: Session, actor: Actor, hit_public_id: str, *, lock: bool) -> HIT:
@@ -270,7 +269,7 @@ def get_assignment(rt: Runtime, actor: Actor, assignment_public_id: str) -> Assi
     """An assignment for its worker, or for its requester once submitted (as MTurk's GetAssignment)."""
     with rt.sessions() as db:
         assignment = _assignment(db, actor, assignment_public_id)
-        if actor.kind == "requester" and assignment.status not in REVIEWED:
+        if actor.kind == "requester" and assignment.status not in ANSWERED_STATUSES:
             raise InvalidStateError(
                 "This operation can be called with a status of: Submitted, Approved, Rejected",
                 entity="assignment", status=assignment.status.value)
@@ -278,11 +277,11 @@ def get_assignment(rt: Runtime, actor: Actor, assignment_public_id: str) -> Assi
 
 
 def list_for_hit(rt: Runtime, actor: Actor, hit_public_id: str, *,
-                 statuses: tuple[AssignmentStatus, ...] = REVIEWED, cursor: str | None = None,
+                 statuses: tuple[AssignmentStatus, ...] = ANSWERED_STATUSES, cursor: str | None = None,
                  limit: int = 50) -> Page[Assignment]:
     """Submitted assignments of a HIT (never ones still being worked on), filtered by status."""
     require_requester(actor)
-    if not statuses or any(s not in REVIEWED for s in statuses):
+    if not statuses or any(s not in ANSWERED_STATUSES for s in statuses):
         raise InvalidInputError({"statuses": "may only contain Submitted, Approved and Rejected"})
     with rt.sessions() as db:
         hit = owned_hit(db, actor, hit_public_id)

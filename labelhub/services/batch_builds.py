@@ -158,7 +158,7 @@ def stage(db: Session, rt: Runtime, batch: Batch, hit_type: HITType, rows: HITRo
                       gold_assignments=rows.gold_assignments, lifetime_seconds=rows.lifetime_seconds,
                       answer_schema=rows.answer_schema, rows_written=0))
     job_queue.submit(db, BUILD_JOB, batch.public_id, target=f"batch:{batch.public_id}",
-                     requester_id=batch.requester_id, now=now, attempts=1)
+                     owner=(batch.requester_id, batch.marketplace), now=now, attempts=1)
 
 
 def build_job(rt: Runtime, actor: Actor, batch_public_id: str) -> Job:

@@ -69,6 +69,9 @@ class LLMSettings:
         return cls(action, reject, field_name)
 
 
+DEFAULT_CONFIDENCE_TARGET = 0.95  # without dynamic overlap
+
+
 @dataclass(frozen=True)
 class QualitySettings:
     """How a batch's answers become consensus labels and worker scores.
@@ -83,6 +86,12 @@ class QualitySettings:
     policy: QualityPolicy = field(default_factory=QualityPolicy)
     overlap: OverlapPolicy | None = None
     llm: LLMSettings = field(default_factory=LLMSettings)
+
+    @property
+    def confidence_target(self) -> float:
+        """The consensus confidence a HIT needs to count as confident: dynamic overlap's target, else
+        DEFAULT_CONFIDENCE_TARGET."""
+        return self.overlap.confidence_target if self.overlap else DEFAULT_CONFIDENCE_TARGET
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any] | None, *, where: str = "quality") -> QualitySettings:
@@ -219,7 +228,7 @@ def request_aggregation(db: Session, batch: Batch, *, now: datetime) -> None:
     and a run that finds what the last one read (its fingerprint) stops at once. No batch row is
     written, so concurrent submissions to one batch do not queue behind each other on it."""
     job_queue.submit(db, AGGREGATE_JOB, batch.public_id, key=aggregation_key(batch.public_id),
-                     target=f"batch:{batch.public_id}", requester_id=batch.requester_id, now=now)
+                     target=f"batch:{batch.public_id}", owner=(batch.requester_id, batch.marketplace), now=now)
 
 
 def aggregation_key(batch_public_id: str) -> str:

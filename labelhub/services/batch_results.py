@@ -3,28 +3,35 @@ worker scores (per batch and across the requester's batches), all paginated."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from annotators.base import AnswerShape
 from labelhub.errors import NotFoundError
-from labelhub.models import HIT, Assignment, Batch, ConsensusLabel, Worker, WorkerScore
+from labelhub.models import (
+    COUNTED_STATUSES,
+    HIT,
+    Assignment,
+    Batch,
+    ConsensusLabel,
+    Worker,
+    WorkerScore,
+)
 from labelhub.runtime import Runtime
 from labelhub.services import job_queue
 from labelhub.services.actors import Actor, require_requester
-from labelhub.services.batch_quality import QualitySettings, aggregation_key, owned_batch
+from labelhub.services.batch_quality import QualitySettings, aggregation_key, batch_shape, owned_batch
 from labelhub.services.batches import BatchProgress, progress_of
 from labelhub.services.common import Page, check_page_size, decode_cursor, encode_cursor, paginate
+from labelhub.services.export_records import label_source, value_reader
 from labelhub.services.llm_flags import LLMSummary, llm_summary
-from quality import accuracy_table
-
-COUNTS = ("n_answers", "expected_correct", "gold_answers", "gold_correct")
+from labelhub.services.worker_scores import COUNTS, accuracy_of
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class BatchSummary:
 
 def _summary(db: Session, batch: Batch) -> BatchSummary:
     settings = QualitySettings.stored(batch.quality)
-    target = settings.overlap.confidence_target if settings.overlap else 0.95
+    target = settings.confidence_target
     labelled, mean, confident = db.execute(select(
         func.count(ConsensusLabel.id), func.avg(ConsensusLabel.confidence),
         func.count(ConsensusLabel.id).filter(ConsensusLabel.confidence >= target))
@@ -71,28 +78,64 @@ def list_batch_summaries(rt: Runtime, actor: Actor, *, cursor: str | None = None
 
 @dataclass(frozen=True)
 class ConsensusView:
+    """A HIT's label: ``value`` is the requester's fixed label where there is one (``label_source``
+    "fixed"), else the consensus; ``consensus`` is the crowd's own (None once a fixed label replaced
+    it at an aggregation), with its ``confidence``. ``updated_at``: when the label last changed."""
+
     hit_id: str
     value: Any
-    confidence: float
+    confidence: float | None
     answers: int
     updated_at: datetime
+    label_source: str = "consensus"
+    consensus: Any = None
 
 
 def consensus_labels(rt: Runtime, actor: Actor, batch_public_id: str, *, below: float | None = None,
                      cursor: str | None = None, limit: int = 50) -> Page[ConsensusView]:
-    """The consensus of each non-gold HIT of the batch in HIT order; ``below`` keeps only those whose
-    confidence is under it (the ones worth a look)."""
+    """The label of each HIT of the batch with a consensus or a fixed label, in HIT order; ``below``
+    keeps only the HITs without a fixed label whose confidence is under it (the ones worth a look)."""
     require_requester(actor)
+    limit = check_page_size(limit)
     with rt.sessions() as db:
         batch = owned_batch(db, actor, batch_public_id)
-        stmt = select(ConsensusLabel).where(ConsensusLabel.batch_id == batch.id)
+        after = decode_cursor(cursor)
+        # The join names the batch and the cursor on both sides, so the consensus rows are read in
+        # ix_consensus_labels_batch_page from the cursor on, not from the first row of the table.
+        stmt = (select(HIT.id, HIT.public_id, HIT.reviewed_answer, HIT.reviewed_at, ConsensusLabel)
+                .outerjoin(ConsensusLabel, (ConsensusLabel.hit_id == HIT.id) & (ConsensusLabel.batch_id == batch.id)
+                           & (ConsensusLabel.hit_id > after))
+                .where(HIT.batch_id == batch.id, HIT.id > after))
         if below is not None:
-            stmt = stmt.where(ConsensusLabel.confidence < below)
-        found = paginate(db, stmt, ConsensusLabel.hit_id, cursor, limit)  # ix_consensus_labels_batch_page
-        names = dict(db.execute(select(HIT.id, HIT.public_id).where(
-            HIT.id.in_([row.hit_id for row in found.items]))).tuples().all())
-    return Page([ConsensusView(names[row.hit_id], row.value, row.confidence, row.answers, row.updated_at)
-                 for row in found.items], found.next_cursor)
+            stmt = stmt.where(ConsensusLabel.id.is_not(None), ConsensusLabel.confidence < below,
+                              HIT.reviewed_at.is_(None))
+        else:
+            stmt = stmt.where(or_(ConsensusLabel.id.is_not(None), HIT.reviewed_at.is_not(None)))
+        rows = db.execute(stmt.order_by(HIT.id).limit(limit + 1)).tuples().all()
+        answered = _answer_counts(db, [row[0] for row in rows[:limit] if row[4] is None])
+        value_of = value_reader(AnswerShape(batch_shape(batch) or AnswerShape.FORM.value))
+    views = [_label_view(row, value_of, answered) for row in rows[:limit]]
+    return Page(views, encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None)
+
+
+def _answer_counts(db: Session, hit_ids: list[int]) -> dict[int, int]:
+    """The counted answers of HITs without a consensus row (fixed labels that replaced it)."""
+    if not hit_ids:
+        return {}
+    return dict(db.execute(select(Assignment.hit_id, func.count(Assignment.id)).where(
+        Assignment.hit_id.in_(hit_ids), Assignment.status.in_(COUNTED_STATUSES))
+        .group_by(Assignment.hit_id)).tuples().all())
+
+
+def _label_view(row: Any, value_of: Any, answered: dict[int, int]) -> ConsensusView:
+    hit_id, public_id, fixed, fixed_at, found = row
+    if fixed_at is None or fixed is None:
+        return ConsensusView(public_id, found.value, found.confidence, found.answers, found.updated_at,
+                             consensus=found.value)
+    changed = fixed_at if found is None else max(fixed_at, found.updated_at)
+    return ConsensusView(public_id, value_of(fixed), None if found is None else found.confidence,
+                         answered.get(hit_id, 0) if found is None else found.answers, changed,
+                         label_source(fixed=True, gold=False), None if found is None else found.value)
 
 
 @dataclass(frozen=True)
@@ -109,12 +152,6 @@ class WorkerScoreView:
     median_seconds: float | None = None
     confusion: dict[str, Any] | None = None
     decision: dict[str, Any] | None = None
-
-
-def _table(rows: Sequence[Any]) -> pd.DataFrame:
-    frame = pd.DataFrame([{name: getattr(row, name) for name in COUNTS} for row in rows],
-                         columns=list(COUNTS))
-    return accuracy_table(frame.astype({"expected_correct": float}))
 
 
 def _scores(table: pd.DataFrame, position: int) -> dict[str, Any]:
@@ -140,7 +177,7 @@ def batch_worker_scores(rt: Runtime, actor: Actor, batch_public_id: str, *, curs
                          cursor, limit)
         names = dict(db.execute(select(Worker.id, Worker.public_id).where(
             Worker.id.in_([row.worker_id for row in found.items]))).tuples().all())
-    table = _table(found.items)
+    table = accuracy_of(found.items)
     views = [WorkerScoreView(
         names[row.worker_id], 1, _scores(table, i), row.separation, row.independence_p,
         {"label": row.run_label, "length": row.run_length, "disagreements": row.run_disagreements}
@@ -164,7 +201,7 @@ def requester_worker_scores(rt: Runtime, actor: Actor, *, cursor: str | None = N
     with rt.sessions() as db:
         rows = db.execute(stmt).all()
     shown = rows[:limit]
-    table = _table(shown)
+    table = accuracy_of(shown)
     views = [WorkerScoreView(row.public_id, int(row.batches), _scores(table, i)) for i, row in enumerate(shown)]
     return Page(views, encode_cursor(shown[-1].worker_id) if len(rows) > limit else None)
 

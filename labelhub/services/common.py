@@ -64,11 +64,16 @@ def check_page_size(limit: int) -> int:
 
 
 def paginate(db: Session, stmt: Select, id_column: InstrumentedAttribute, cursor: str | None,
-             limit: int) -> Page[Any]:
-    """Keyset pagination in id order: stable under inserts, no OFFSET scans."""
+             limit: int, *, newest_first: bool = False) -> Page[Any]:
+    """Keyset pagination in id order (descending with ``newest_first``): stable under inserts, no
+    OFFSET scans."""
     limit = check_page_size(limit)
     after = decode_cursor(cursor)
-    rows = list(db.scalars(stmt.where(id_column > after).order_by(id_column).limit(limit + 1)).unique())
+    if newest_first:
+        stmt = (stmt.where(id_column < after) if cursor else stmt).order_by(id_column.desc())
+    else:
+        stmt = stmt.where(id_column > after).order_by(id_column)
+    rows = list(db.scalars(stmt.limit(limit + 1)).unique())
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(getattr(rows[-1], id_column.key)) if more else None

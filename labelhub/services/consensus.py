@@ -8,7 +8,9 @@ Three steps, so no transaction stays open while the estimators run:
 1. ``_snapshot`` (one read): the batch's answers, weights and gold, and their fingerprint. If the
    last run read the same fingerprint there is nothing to do. An answer committed after this read
    has its own event, whose reaction queues the next run (this one is running, so that one waits).
-2. ``_compute`` (no database): the consensus of ``aggregation.consensus`` and the evidence of
+   Pairwise batches also read the two items each HIT compares (``_pairs``; HIT data never changes).
+2. ``_compute`` (no database): the consensus of ``aggregation.consensus`` (the estimator the
+   registry ``aggregation.methods.ANSWER_SHAPES`` names for the batch's shape) and the evidence of
    ``quality``.
 3. ``quality_feed.store`` (one transaction): consensus rows, worker evidence, decisions, the
    qualification feed and dynamic overlap, and the fingerprint.
@@ -28,10 +30,12 @@ import pandas as pd
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+import annotators
 from aggregation import methods
 from aggregation.consensus import CATEGORICAL_SHAPES, Consensus, consensus
+from aggregation.pairwise import LEFT, RIGHT
 from labelhub.errors import NotFoundError
-from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch, Event
+from labelhub.models import COUNTED_STATUSES, HIT, AnswerFlag, Assignment, Batch, Event
 from labelhub.runtime import Runtime
 from labelhub.services import job_queue, quality_feed
 from labelhub.services.batch_quality import QualitySettings, aggregation_key, batch_shape, request_aggregation
@@ -40,7 +44,6 @@ from labelhub.services.quality_feed import Computed, Outcome, Snapshot
 from quality import independence_p, longest_run, median_seconds, separation, worker_counts
 
 TRIGGERS = frozenset({"AssignmentSubmitted", "AssignmentRejected"})
-COUNTED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED)
 VALUE_KEYS = {"boxes": "boxes", "spans": "spans", "text": "text"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -64,8 +67,9 @@ def aggregate_batch(rt: Runtime, batch_public_id: str, *, force: bool = False) -
     snapshot = _snapshot(rt, batch_public_id, force=force)
     if snapshot is None:
         return Outcome(batch_public_id, ran=False)
+    pairs = _pairs(rt, snapshot)
     try:
-        computed = _compute(snapshot)
+        computed = _compute(snapshot, pairs)
     except ValueError as exc:
         return quality_feed.record_failure(rt, snapshot, str(exc))
     return quality_feed.store(rt, snapshot, computed)
@@ -75,7 +79,8 @@ def aggregate_due(rt: Runtime) -> int:
     """Queue the aggregation of every batch with answers submitted after its last aggregation and none
     waiting or running (a reaction that failed, or data older than the outbox). Returns how many."""
     now = rt.clock()
-    later = exists().where(HIT.batch_id == Batch.id, Assignment.hit_id == HIT.id, Assignment.status.in_(COUNTED),
+    later = exists().where(HIT.batch_id == Batch.id, Assignment.hit_id == HIT.id,
+                           Assignment.status.in_(COUNTED_STATUSES),
                            Assignment.submitted_at > func.coalesce(Batch.aggregated_at, EPOCH))
     with rt.sessions.begin() as db:
         due = [b for b in db.scalars(select(Batch).where(later).order_by(Batch.id)) if batch_shape(b) is not None]
@@ -97,8 +102,13 @@ def _snapshot(rt: Runtime, batch_public_id: str, *, force: bool) -> Snapshot | N
         config = (batch.template or {}).get("config", {})
         settings = QualitySettings.stored(batch.quality)
         answers = _weigh_by_llm_flags(db, batch, settings, _answers(db, batch, shape, config))
-        gold = {hit_id: label_of(batch, answer) for hit_id, answer in db.execute(
-            select(HIT.id, HIT.gold_answer).where(HIT.batch_id == batch.id, HIT.is_gold)).tuples()}
+        # The known answers: gold answers and the requester's fixed labels, a fix winning over gold.
+        # Only single-label shapes use known answers (a fix elsewhere changes exports, not the run).
+        known = (HIT.is_gold | HIT.reviewed_at.is_not(None)) if shape in CATEGORICAL_SHAPES else HIT.is_gold
+        gold = {hit_id: label_of(batch, fixed if fixed is not None else answer)
+                for hit_id, answer, fixed in db.execute(
+                    select(HIT.id, HIT.gold_answer, HIT.reviewed_answer).where(HIT.batch_id == batch.id, known))
+                .tuples()}
         fingerprint = _fingerprint(answers, gold, settings)
         never_ran = batch.aggregated_fingerprint is None and batch.aggregated_at is None
         if (answers.empty and never_ran) or (fingerprint == batch.aggregated_fingerprint and not force):
@@ -108,8 +118,8 @@ def _snapshot(rt: Runtime, batch_public_id: str, *, force: bool) -> Snapshot | N
 
 
 def _fingerprint(answers: pd.DataFrame, gold: dict[int, Any], settings: QualitySettings) -> str:
-    """What a run's result depends on: which answers count and with what weight, the gold answers
-    and the settings."""
+    """What a run's result depends on: which answers count and with what weight, the known answers
+    (gold and fixed labels: a fix made, changed or cleared changes the digest) and the settings."""
     digest = hashlib.sha256(json.dumps(settings.to_json(), sort_keys=True, default=str).encode())
     digest.update(np.ascontiguousarray(answers["assignment"].to_numpy(dtype=np.int64)).tobytes())
     digest.update(np.ascontiguousarray(answers["weight"].to_numpy(dtype=np.float64)).tobytes())
@@ -123,7 +133,7 @@ def _answers(db: Session, batch: Batch, shape: str, config: dict[str, Any]) -> p
     rows = db.execute(select(Assignment.hit_id, Assignment.worker_id, Assignment.answer, Assignment.signals,
                              Assignment.accepted_at, Assignment.submitted_at, Assignment.id)
                       .join(HIT, HIT.id == Assignment.hit_id)
-                      .where(HIT.batch_id == batch.id, Assignment.status.in_(COUNTED))
+                      .where(HIT.batch_id == batch.id, Assignment.status.in_(COUNTED_STATUSES))
                       .order_by(Assignment.submitted_at, Assignment.id)).tuples().all()
     key = VALUE_KEYS.get(shape)
     labels = [answer.get(key) if key else label_of(batch, answer) for _, _, answer, *_ in rows]
@@ -148,17 +158,40 @@ def _weigh_by_llm_flags(db: Session, batch: Batch, settings: QualitySettings, an
     return answers.assign(weight=1.0 - probability.to_numpy())
 
 
-def _compute(snapshot: Snapshot) -> Computed:
+def current_inputs(rt: Runtime, batch_public_id: str) -> tuple[Snapshot, pd.DataFrame | None] | None:
+    """What aggregating the batch now would read: its snapshot and, for shapes that compare items,
+    the items of each HIT (see ``_pairs``); None for a batch without a consensus. No authorization:
+    callers check the actor first. Raises NotFoundError for an unknown batch."""
+    snapshot = _snapshot(rt, batch_public_id, force=True)
+    return None if snapshot is None else (snapshot, _pairs(rt, snapshot))
+
+
+def _pairs(rt: Runtime, snapshot: Snapshot) -> pd.DataFrame | None:
+    """For a shape that compares two items (pairwise), each HIT's items, indexed by HIT id, columns
+    left and right: the values of the task type's two item columns (a text or an image URL)."""
+    if not methods.ANSWER_SHAPES[snapshot.shape].compares_items:
+        return None
+    with rt.sessions() as db:
+        batch = db.get_one(Batch, snapshot.batch_id)
+        first, second = annotators.get(batch.template_kind).item_fields(snapshot.config)
+        rows = db.execute(select(HIT.id, HIT.data).where(HIT.batch_id == batch.id)).tuples().all()
+    return pd.DataFrame({LEFT: [str((data or {}).get(first, "")) for _, data in rows],
+                         RIGHT: [str((data or {}).get(second, "")) for _, data in rows]},
+                        index=pd.Index([hit_id for hit_id, _ in rows], name="task"))
+
+
+def _compute(snapshot: Snapshot, pairs: pd.DataFrame | None = None) -> Computed:
     answers = snapshot.answers
     if answers.empty:
         return Computed(None, pd.DataFrame())
     frame = answers[["worker", "task", "label"]]
-    gold = snapshot.gold[snapshot.gold.index.isin(frame["task"])] if snapshot.shape in CATEGORICAL_SHAPES \
-        else None
+    entry = methods.ANSWER_SHAPES[snapshot.shape]
+    gold = snapshot.gold[snapshot.gold.index.isin(frame["task"])] if entry.single_label else None
     method = snapshot.settings.method
-    uses_gold = gold is not None and len(gold) > 0 and (method == "auto" or methods.get(method).gold != "unused")
+    uses_gold = gold is not None and len(gold) > 0 and (
+        not entry.methods or method == "auto" or methods.get(method).gold != "unused")
     result = consensus(snapshot.shape, frame, method=method, gold=gold if uses_gold else None,
-                       weights=answers["weight"] if snapshot.shape == "text" else None)
+                       weights=answers["weight"] if snapshot.shape == "text" else None, pairs=pairs)
     return Computed(result, _evidence(snapshot, result, gold))
 
 
@@ -170,7 +203,7 @@ def _evidence(snapshot: Snapshot, result: Consensus, gold: pd.Series | None) -> 
                              run_disagreements=0, median_seconds=np.nan, confusion=None)
     categorical = snapshot.shape in CATEGORICAL_SHAPES
     consensus_of = result.values
-    if categorical and gold is not None:  # on gold tasks the known answer is the consensus
+    if categorical and gold is not None and len(gold):  # on gold tasks the known answer is the consensus
         consensus_of = pd.concat([result.values[~result.values.index.isin(gold.index)], gold])
     weights = _class_weights(result)
     for worker, mine in answers.groupby("worker", sort=False):

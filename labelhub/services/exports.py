@@ -122,7 +122,7 @@ class ExportView:
             return None
         if self.job is None or not self.job.error:
             return "the export's job is gone without writing the file"
-        return self.job.error.strip().splitlines()[-1]
+        return self.job.error_message
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def request_export(rt: Runtime, actor: Actor, batch_public_id: str, request: Exp
                         expires_at=now + timedelta(days=rt.settings.exports.retention_days))
         key = f"export:{export.public_id}"
         job_queue.submit(db, EXPORT_JOB, export.public_id, key=key, target=f"batch:{batch.public_id}",
-                         requester_id=actor.id, now=now)
+                         owner=(actor.id, actor.marketplace), now=now)
         job = db.scalars(select(Job).where(Job.dedup_key == key)).one()
         export.job_id = job.public_id
         db.add(export)

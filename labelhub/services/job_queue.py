@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, aliased
 
 from labelhub import ids
 from labelhub.errors import InvalidInputError, NotFoundError
-from labelhub.models import FINISHED, Job, JobState
+from labelhub.models import FINISHED, Job, JobState, Marketplace
 from labelhub.runtime import SUBMITTED_JOBS, Runtime
 from labelhub.services.actors import Actor, require_requester
 from labelhub.services.common import Page, paginate
@@ -52,17 +52,22 @@ def runner_name(role: str) -> str:
 
 
 def submit(db: Session, kind: str, *args: int | str, key: str | None = None, target: str | None = None,
-           requester_id: int | None = None, now: datetime, delay: timedelta = timedelta(),
-           attempts: int = len(RETRY_DELAYS) + 1) -> None:
-    """Queue ``kind(*args)`` in the caller's unit of work; it can run once that commits.
+           owner: tuple[int, Marketplace] | None = None, now: datetime, delay: timedelta = timedelta(),
+           attempts: int = len(RETRY_DELAYS) + 1) -> str | None:
+    """Queue ``kind(*args)`` in the caller's unit of work; it can run once that commits. Returns the
+    new job's public id.
 
-    With ``key``, a job already waiting under that key stands for this one (coalescing): nothing is
-    added. The insert never waits on a running job, and only on another waiting one while the
-    transaction that queued it is still open. ``attempts=1`` is for a job that undoes its own work when
-    it fails (a retry would find nothing to do); a job whose runner died is still run again.
+    ``owner`` (a requester's id and marketplace) makes the job theirs: listed on their job pages and by
+    the REST API in that marketplace. With ``key``, a job already waiting under that key stands for this
+    one (coalescing): nothing is added and None is returned. The insert never waits on a running job,
+    and only on another waiting one while the transaction that queued it is still open. ``attempts=1``
+    is for a job that undoes its own work when it fails (a retry would find nothing to do); a job whose
+    runner died is still run again.
     """
+    requester_id, marketplace = owner or (None, None)
     values = {"public_id": ids.new_id(), "kind": kind, "args": list(args), "dedup_key": key,
-              "target": target, "requester_id": requester_id, "state": JobState.QUEUED, "attempts": 0,
+              "target": target, "requester_id": requester_id, "marketplace": marketplace,
+              "state": JobState.QUEUED, "attempts": 0,
               "max_attempts": attempts, "progress_done": 0, "created_at": now,
               "run_after": now + delay}
     if key is None:
@@ -72,8 +77,9 @@ def submit(db: Session, kind: str, *args: int | str, key: str | None = None, tar
         inserted = db.execute(dialect.insert(Job).values(values).on_conflict_do_nothing(
             index_elements=["dedup_key"], index_where=text("state = 'queued'")).returning(Job.id)).first()
         if inserted is None:
-            return  # the waiting run stands for this one: nothing new to hand to a runner
+            return None  # the waiting run stands for this one: nothing new to hand to a runner
     db.info.setdefault(SUBMITTED_JOBS, []).append(values["public_id"])
+    return str(values["public_id"])
 
 
 @dataclass(frozen=True)
@@ -289,14 +295,15 @@ def get_job(rt: Runtime, actor: Actor, public_id: str) -> Job:
     require_requester(actor)
     with rt.sessions() as db:
         job = db.scalars(select(Job).where(Job.public_id == public_id)).one_or_none()
-    if job is None or job.requester_id != actor.id:
+    if job is None or job.requester_id != actor.id or job.marketplace != actor.marketplace:
         raise NotFoundError(f"Job {public_id} does not exist", entity="job")
     return job
 
 
 def list_jobs(rt: Runtime, actor: Actor | None, *, state: str | None = None, kind: str | None = None,
-              cursor: str | None = None, limit: int = 50) -> Page[Job]:
-    """Jobs newest last (keyset-paged): a requester's own, or every job for the operator (None)."""
+              cursor: str | None = None, limit: int = 50, newest_first: bool = False) -> Page[Job]:
+    """Jobs newest last, or ``newest_first`` (keyset-paged): a requester's own, or every job for the
+    operator (None)."""
     if actor is not None:
         require_requester(actor)
     if state is not None and state not in STATES:
@@ -304,12 +311,12 @@ def list_jobs(rt: Runtime, actor: Actor | None, *, state: str | None = None, kin
     with rt.sessions() as db:
         stmt = select(Job)
         if actor is not None:
-            stmt = stmt.where(Job.requester_id == actor.id)
+            stmt = stmt.where(Job.requester_id == actor.id, Job.marketplace == actor.marketplace)
         if state is not None:
             stmt = stmt.where(Job.state == state)
         if kind:
             stmt = stmt.where(Job.kind.endswith(f".{kind}") | (Job.kind == kind))
-        return paginate(db, stmt, Job.id, cursor, limit)
+        return paginate(db, stmt, Job.id, cursor, limit, newest_first=newest_first)
 
 
 def count_by_state(rt: Runtime) -> dict[str, int]:

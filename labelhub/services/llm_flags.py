@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import annotators
 from labelhub.errors import InvalidInputError, NotFoundError
-from labelhub.models import HIT, AnswerFlag, Assignment, AssignmentStatus, Batch, Event, Worker
+from labelhub.models import ANSWERED_STATUSES, HIT, AnswerFlag, Assignment, AssignmentStatus, Batch, Event, Worker
 from labelhub.runtime import Runtime
 from labelhub.services import job_queue
 from labelhub.services.actors import Actor, require_requester, system_actor
@@ -31,7 +31,6 @@ from labelhub.services.common import Page, paginate, record_event
 from quality.llm import AnswerContext, Flag, TextModel, default_model, flag_many
 
 SCORE_JOB = "labelhub.jobs.score_answers"
-ANSWERED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
 REVIEW_WINDOW = timedelta(days=30)  # MTurk's longest auto-approval delay
 EARLIER_ANSWERS = 20
 BANDS = ("low", "medium", "high")
@@ -75,7 +74,7 @@ def queue_scoring(db: Session, event: Event, hit: HIT) -> None:
         return
     if takes_text(db.get_one(Batch, hit.batch_id)):
         job_queue.submit(db, SCORE_JOB, hit.public_id, key=f"llm:{hit.public_id}", target=f"hit:{hit.public_id}",
-                         requester_id=hit.requester_id, now=event.at)
+                         owner=(hit.requester_id, hit.marketplace), now=event.at)
 
 
 def _references(hit: HIT, field: str) -> list[str]:
@@ -101,7 +100,7 @@ def _read(db: Session, hit: HIT, batch: Batch) -> tuple[list[_Answer], dict[int,
     """The HIT's answers, and each of their workers' earlier answers in the batch (newest last)."""
     rows = db.execute(select(Assignment.id, Assignment.worker_id, Assignment.answer, Assignment.signals,
                              Assignment.submitted_at)
-                      .where(Assignment.hit_id == hit.id, Assignment.status.in_(ANSWERED))
+                      .where(Assignment.hit_id == hit.id, Assignment.status.in_(ANSWERED_STATUSES))
                       .order_by(Assignment.id)).tuples().all()
     answers = [_Answer(i, w, text, s, at) for i, w, a, s, at in rows
                if (text := answer_text(batch, a)) is not None and text.strip()]
@@ -109,7 +108,8 @@ def _read(db: Session, hit: HIT, batch: Batch) -> tuple[list[_Answer], dict[int,
     for answer in answers:
         past = db.execute(select(Assignment.answer).join(HIT, HIT.id == Assignment.hit_id)
                           .where(HIT.batch_id == batch.id, Assignment.worker_id == answer.worker_id,
-                                 Assignment.status.in_(ANSWERED), Assignment.submitted_at < answer.submitted_at)
+                                 Assignment.status.in_(ANSWERED_STATUSES),
+                                 Assignment.submitted_at < answer.submitted_at)
                           .order_by(Assignment.submitted_at.desc()).limit(EARLIER_ANSWERS)).scalars().all()
         earlier[answer.assignment_id] = [t for a in reversed(past) if (t := answer_text(batch, a))]
     return answers, earlier
@@ -197,7 +197,7 @@ def score_due(rt: Runtime, *, limit: int = 500) -> int:
             return 0
         due = db.scalars(select(HIT.public_id).join(Assignment, Assignment.hit_id == HIT.id)
                          .outerjoin(AnswerFlag, AnswerFlag.assignment_id == Assignment.id)
-                         .where(HIT.batch_id.in_([b.id for b in batches]), Assignment.status.in_(ANSWERED),
+                         .where(HIT.batch_id.in_([b.id for b in batches]), Assignment.status.in_(ANSWERED_STATUSES),
                                 AnswerFlag.id.is_(None)).distinct().limit(limit)).all()
     return sum(1 for hit_id in due if score_hit(rt, hit_id).scored)
 

@@ -363,7 +363,7 @@ def _add_delivery(db: Session, requester_id: int, marketplace: Marketplace, dest
         event_doc_id=doc_id, requester_id=requester_id, marketplace=marketplace, hit_type_id=hit_type_id,
         destination=destination, version=version, event=event, status=DeliveryStatus.PENDING, attempts=0,
         next_attempt_at=now, created_at=now))
-    job_queue.submit(db, DELIVERY_JOB, doc_id, target=job_target, requester_id=requester_id, now=now)
+    job_queue.submit(db, DELIVERY_JOB, doc_id, target=job_target, owner=(requester_id, marketplace), now=now)
 
 
 def deliver(rt: Runtime, event_doc_id: str) -> DeliveryStatus | None:

@@ -23,7 +23,7 @@ from labelhub.services import batch_results
 from labelhub.services.actors import Actor, require_requester
 from labelhub.services.batch_quality import owned_batch
 from labelhub.services.batch_results import BatchSummary, ConsensusView
-from labelhub.services.common import Page, check_page_size, decode_cursor, encode_cursor, paginate
+from labelhub.services.common import Page, paginate
 from labelhub.services.exports import ExportView
 from labelhub.services.hits import owned_hit_type
 from quality import plots
@@ -89,17 +89,6 @@ def _tallies(db: Session, key: InstrumentedAttribute[Any], keys: Sequence[int], 
             for row in rows}
 
 
-def _newest_first(db: Session, stmt: Select[Any], id_column: InstrumentedAttribute[int], cursor: str | None,
-                  limit: int) -> Page[Any]:
-    """Keyset pagination in descending id order (the cursor is the last id shown)."""
-    limit = check_page_size(limit)
-    if cursor:
-        stmt = stmt.where(id_column < decode_cursor(cursor))
-    rows = list(db.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
-    shown = rows[:limit]
-    return Page(shown, encode_cursor(getattr(shown[-1], id_column.key)) if len(rows) > limit else None)
-
-
 @dataclass(frozen=True)
 class BatchRow:
     batch: Batch
@@ -137,15 +126,15 @@ def batches_overview(rt: Runtime, actor: Actor, *, batches_cursor: str | None = 
     require_requester(actor)
     now = rt.clock()
     with rt.sessions() as db:
-        found = _newest_first(db, select(Batch).where(Batch.requester_id == actor.id,
-                                                      Batch.marketplace == actor.marketplace),
-                              Batch.id, batches_cursor, limit)
+        found = paginate(db, select(Batch).where(Batch.requester_id == actor.id,
+                                                 Batch.marketplace == actor.marketplace),
+                         Batch.id, batches_cursor, limit, newest_first=True)
         ready = [batch.id for batch in found.items if batch.state is BatchState.READY]
         counts = _tallies(db, HIT.batch_id, ready, now=now)
         batchless = exists().where(HIT.hit_type_id == HITType.id, HIT.batch_id.is_(None))
-        types = _newest_first(db, select(HITType).where(HITType.requester_id == actor.id,
-                                                        HITType.marketplace == actor.marketplace, batchless),
-                              HITType.id, hit_types_cursor, limit)
+        types = paginate(db, select(HITType).where(HITType.requester_id == actor.id,
+                                                   HITType.marketplace == actor.marketplace, batchless),
+                         HITType.id, hit_types_cursor, limit, newest_first=True)
         type_counts = _tallies(db, HIT.hit_type_id, [t.id for t in types.items], HIT.batch_id.is_(None), now=now)
         return BatchesOverview(
             Page([BatchRow(batch, counts.get(batch.id, Tally())) for batch in found.items], found.next_cursor),

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from labelhub import ids
 from labelhub.errors import DomainError, InvalidInputError
 from labelhub.models import (
+    ANSWERED_STATUSES,
     HIT,
     Assignment,
     AssignmentStatus,
@@ -49,7 +50,6 @@ from labelhub.services.review_policy_specs import (
 )
 from quality.review import known_answer_score, plurality
 
-REVIEWED = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
 SWEEP_BATCH = 200
 # Intended actions older than this were left by a run that stopped; the sweep carries them out.
 STALE_ACTIONS = timedelta(minutes=5)
@@ -68,10 +68,10 @@ def queue_review(db: Session, event: Event, hit: HIT) -> None:
     if level is ASSIGNMENT:
         job_queue.submit(db, "labelhub.jobs.review_assignment", event.entity_id,
                          key=f"review-assignment:{event.entity_id}", target=f"hit:{hit.public_id}",
-                         requester_id=hit.requester_id, now=event.at)
+                         owner=(hit.requester_id, hit.marketplace), now=event.at)
     else:
         job_queue.submit(db, "labelhub.jobs.review_hit", hit.public_id, key=f"review-hit:{hit.public_id}",
-                         target=f"hit:{hit.public_id}", requester_id=hit.requester_id, now=event.at)
+                         target=f"hit:{hit.public_id}", owner=(hit.requester_id, hit.marketplace), now=event.at)
 
 
 # --- runs -----------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def review_assignment(rt: Runtime, assignment_public_id: str) -> None:
         hit = _lock_hit(db, hit_id)
         policy = _policy(db, hit_id, ASSIGNMENT)
         assignment = db.scalars(select(Assignment).where(Assignment.public_id == assignment_public_id)).one()
-        if policy is not None and assignment.status in REVIEWED and not _scored(db, assignment_public_id):
+        if policy is not None and assignment.status in ANSWERED_STATUSES and not _scored(db, assignment_public_id):
             _score_known_answers(db, policy.parameters, hit, assignment, now=rt.clock())
     _carry_out(rt, hit_id)
 
@@ -116,7 +116,7 @@ def review_due(rt: Runtime) -> int:
     with rt.sessions() as db:
         unscored = list(db.scalars(select(Assignment.public_id).join(ReviewPolicy, and_(
             ReviewPolicy.hit_id == Assignment.hit_id, ReviewPolicy.level == ASSIGNMENT)).where(
-            Assignment.status.in_(REVIEWED), ~scored).order_by(Assignment.id).limit(SWEEP_BATCH)))
+            Assignment.status.in_(ANSWERED_STATUSES), ~scored).order_by(Assignment.id).limit(SWEEP_BATCH)))
         unreviewed = list(db.scalars(select(HIT.public_id).join(ReviewPolicy, and_(
             ReviewPolicy.hit_id == HIT.id, ReviewPolicy.level == HIT_LEVEL)).where(
             HIT.status.in_((HITStatus.REVIEWABLE, HITStatus.REVIEWING)),
@@ -207,7 +207,7 @@ def _counted(assignment: Assignment, settings: Mapping[str, Any],
 def _measure_agreement(db: Session, settings: Mapping[str, Any], hit: HIT, *, now: datetime) -> None:
     known = _policy(db, hit.id, ASSIGNMENT)
     answer_key = known.parameters["AnswerKey"] if known is not None else None
-    work = db.scalars(select(Assignment).where(Assignment.hit_id == hit.id, Assignment.status.in_(REVIEWED))
+    work = db.scalars(select(Assignment).where(Assignment.hit_id == hit.id, Assignment.status.in_(ANSWERED_STATUSES))
                       .order_by(Assignment.id))
     counted = [a for a in work if _counted(a, settings, answer_key)]
     questions = settings["QuestionIds"]

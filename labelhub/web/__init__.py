@@ -9,6 +9,7 @@ HTML response carries.
 
 from __future__ import annotations
 
+import secrets
 from importlib import resources
 
 from flask import Blueprint, Flask, send_from_directory
@@ -64,6 +65,12 @@ def duration(seconds: int) -> str:
     return " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n) or "0 seconds"
 
 
+def request_token() -> str:
+    """A fresh token for a form whose action must happen once however often it is posted (a bonus: the
+    service keeps the token as MTurk's UniqueRequestToken)."""
+    return secrets.token_urlsafe(16)
+
+
 def register(app: Flask) -> None:
     for blueprint in (pages.bp, images.bp, auth.bp, worker.bp, account.bp, requester_auth.bp, requester_account.bp,
                       requester_new.bp, requester_monitor.bp, requester_review.bp, requester_labels.bp,
@@ -73,7 +80,7 @@ def register(app: Flask) -> None:
     # Annotator partials are named "annotators/<kind>.html" and live in the annotators package.
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("annotators", "templates")])
     app.jinja_env.globals.update(money=format_amount, image_url=tasks.image_url, asset_url=tasks.asset_url,
-                                 duration=duration)
+                                 duration=duration, request_token=request_token)
     # Registered for the HTTPException class (not per code): a blueprint's own handlers, or code-specific
     # ones of another adapter, take precedence over these pages.
     app.context_processor(requester_session.page_globals)

@@ -4,6 +4,7 @@ name the field as the form calls it. Shape only: every rule that needs the datab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,18 @@ from labelhub.services.commands import Locale
 from labelhub.services.worker_pages import MarketplaceQuery
 
 MAX_JSON_FIELD = 512 * 1024
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,10}")
+
+
+def whole_number(form: Mapping[str, str], name: str, *, default: str = "", label: str | None = None,
+                 signed: bool = False) -> int:
+    """The whole number typed into ``name`` (``default`` when left empty); negative ones only when
+    ``signed``. Raises InvalidInputError naming the field (or ``label``)."""
+    text = form.get(name, "").strip() or default
+    if not WHOLE_NUMBER.fullmatch(text) or (text.startswith("-") and not signed):
+        raise InvalidInputError({label or name: "must be a whole number" if signed else
+                                 "must be a whole number (0 or more)"})
+    return int(text)
 
 
 def marketplace(value: str) -> Marketplace:

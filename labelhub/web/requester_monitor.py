@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from labelhub import runtime_of
-from labelhub.errors import DomainError, InsufficientFundsError, InvalidInputError, InvalidStateError
+from labelhub.errors import DomainError, InvalidInputError
 from labelhub.money import format_amount
 from labelhub.runtime import Runtime
 from labelhub.services import batch_actions, exports, requester_pages
 from labelhub.services.actors import Actor
 from labelhub.services.export_commands import FORMATS, ExportRequest
-from labelhub.web import csrf, errors, security
-from labelhub.web.requester_session import requester_required, signed_in_requester
+from labelhub.web import csrf, errors, forms, security
+from labelhub.web.requester_session import act, requester_required, signed_in_requester
 
 bp = Blueprint("requester_monitor", __name__)
 csrf.protect(bp)
@@ -83,18 +83,7 @@ def plot(batch_id: str, name: str):
 def _act(batch_id: str, action: Callable[[Runtime, Actor], str]) -> BaseResponse:
     """Run one batch action and flash what it did, or why it was refused; back to the batch page.
     Unknown batches (or another requester's) fall through to the 404 page."""
-    try:
-        flash(action(_rt(), signed_in_requester()), "success")
-    except (InvalidStateError, InsufficientFundsError, InvalidInputError) as exc:
-        flash(exc.message, "error")
-    return redirect(url_for(".batch", batch_id=batch_id, _anchor="actions"), 303)
-
-
-def _whole_number(name: str) -> int:
-    text = request.form.get(name, "").strip()
-    if not text.isdigit():
-        raise InvalidInputError({name: "must be a whole number"})
-    return int(text)
+    return act(action, back=url_for(".batch", batch_id=batch_id, _anchor="actions"))
 
 
 @bp.post("/requester/batches/<batch_id>/pause")
@@ -123,7 +112,7 @@ def extend(batch_id: str):
         unit = request.form.get("unit", "hours")
         if unit not in HOURS:
             raise InvalidInputError({"unit": "must be hours or days"})
-        amount = _whole_number("amount")
+        amount = forms.whole_number(request.form, "amount")
         done = batch_actions.extend(rt, actor, batch_id, amount * HOURS[unit])
         return f"Extended: {done.hits:,} open HITs of {done.batch.name} run {amount} {unit} longer."
     return _act(batch_id, run)
@@ -133,7 +122,7 @@ def extend(batch_id: str):
 @requester_required
 def add_assignments(batch_id: str):
     def run(rt: Runtime, actor: Actor) -> str:
-        count = _whole_number("assignments")
+        count = forms.whole_number(request.form, "assignments")
         done = batch_actions.add_assignments(rt, actor, batch_id, count)
         return f"Added {count} assignment(s) to each of {done.hits:,} open HITs; " \
                f"{format_amount(done.amount_micros)} is held for them."

@@ -12,8 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, flash, redirect, request, session, url_for
+from werkzeug.wrappers import Response
 
-from labelhub.errors import AuthenticationError
+from labelhub import runtime_of
+from labelhub.errors import (
+    AuthenticationError,
+    DomainError,
+    InsufficientFundsError,
+    InvalidInputError,
+    InvalidStateError,
+)
+from labelhub.runtime import Runtime
 from labelhub.services.actors import Actor
 from labelhub.web import csrf
 from labelhub.web.auth import current_marketplace
@@ -21,6 +30,8 @@ from labelhub.web.auth import current_marketplace
 SESSION_KEY = "requester"
 # The requester pages' navigation: (endpoint, label); an endpoint this app lacks is left out.
 NAVIGATION = (("requester_monitor.batches", "Batches"), ("requester_new.new_batch", "New batch"),
+              ("requester_jobs.jobs", "Jobs"),
+              ("requester_workers.workers", "Workers"), ("requester_qualifications.types", "Qualifications"),
               ("requester_account.account", "Account"), ("requester_account.credentials", "Credentials"))
 
 
@@ -51,6 +62,23 @@ def requester_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(**kwargs)
 
     return wrapper
+
+
+# What an action form answers with a flash rather than an error page: the request was understood and
+# the service said no (nothing was written).
+REFUSALS: tuple[type[DomainError], ...] = (InvalidInputError, InvalidStateError, InsufficientFundsError)
+
+
+def act(action: Callable[[Runtime, Actor], str], *, back: str,
+        refusals: tuple[type[DomainError], ...] = REFUSALS) -> Response:
+    """Run one action of the signed-in requester, flash what it did (the sentence it returns) or why
+    it was refused, and go (303) to ``back``. Other errors reach the error pages (an unknown or another
+    requester's object: the 404 page)."""
+    try:
+        flash(action(runtime_of(current_app), signed_in_requester()), "success")
+    except refusals as exc:
+        flash(exc.message, "error")
+    return redirect(back, 303)
 
 
 def start_session(actor: Actor, name: str) -> None:

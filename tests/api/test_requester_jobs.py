@@ -35,8 +35,8 @@ def test_jobs_page_by_cursor_and_filter_by_state(api, runtime, requester):
                     clock=runtime.clock)
     with quiet.sessions.begin() as db:
         for number in range(3):
-            job_queue.submit(db, "labelhub.jobs.aggregate_due", f"{number}", requester_id=requester.actor.id,
-                             now=quiet.clock())
+            job_queue.submit(db, "labelhub.jobs.aggregate_due", f"{number}", now=quiet.clock(),
+                             owner=(requester.actor.id, requester.actor.marketplace))
 
     first = api.get("/requester/jobs", token=token(requester), query={"limit": 2, "state": "queued"})
     rest = api.get("/requester/jobs", token=token(requester), query={"limit": 2, "state": "queued",

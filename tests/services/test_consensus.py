@@ -4,14 +4,17 @@ runs them through a real rq worker)."""
 
 import random
 
+import pandas as pd
 import pytest
 
+from aggregation.ordinal import krippendorff_alpha
 from labelhub.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from labelhub.models import Comparator, QualificationStatus
 from labelhub.services import (
     assignments,
     batch_quality,
     batch_results,
+    batches,
     consensus,
     gold,
     hits,
@@ -263,4 +266,35 @@ def test_requester_wide_scores_add_up_the_batches(runtime, factory):
     assert first.worker_id == worker.actor.public_id and first.batches == 2 and first.scores["answers"] == 10
     rest = batch_results.requester_worker_scores(runtime, requester.actor, cursor=page.next_cursor, limit=1)
     assert [v.worker_id for v in rest.items] == [other.actor.public_id] and rest.next_cursor is None
+
+
+def test_an_ordinal_batch_gets_the_median_point_of_its_scale(runtime, factory):
+    """The registry sends ordinal scales to OrdinalAggregator: the stored consensus is the median of
+    the posterior (here ``auto``'s majority vote: on three different labels a vote would pick the
+    first, "poor"), the agreement an ordinal alpha, and dynamic overlap uses its confidence."""
+    scale = ["awful", "poor", "fair", "good", "great"]
+    requester = factory.requester(deposit="500.00")
+    batch = batches.create_batch(runtime, requester.actor, batches.CreateBatch(
+        name="Ratings", template_kind="text_classification", question_template="<p>${text}</p>",
+        hit_type=hit_type(), rows=({"text": "the soup"}, {"text": "the bread"}), lifetime_seconds=86_400,
+        template_config={"labels": scale, "text_field": "text", "ordinal": True}, quality=_settings(
+            overlap={"min_assignments": 3, "max_assignments": 4, "confidence_target": 0.9})))
+    listed = {h.data["text"]: h.public_id for h in hits.list_hits(runtime, requester.actor, limit=10).items}
+    given = {"the soup": ("poor", "fair", "great"), "the bread": ("good", "good", "good")}
+    for round_ in range(3):
+        worker = factory.worker()
+        for text, labels in given.items():
+            taken = assignments.accept(runtime, worker.actor, listed[text])
+            assignments.submit(runtime, worker.actor, taken.public_id, {"label": labels[round_]})
+
+    stored = {row.hit_id: row for row in batch_results.consensus_labels(runtime, requester.actor,
+                                                                         batch.public_id).items}
+    assert stored[listed["the soup"]].value == "fair" and stored[listed["the bread"]].value == "good"
+    assert stored[listed["the soup"]].confidence < 0.9 < stored[listed["the bread"]].confidence
+    summary = batch_results.batch_summary(runtime, requester.actor, batch.public_id)
+    assert summary.batch.aggregation_method == "OrdinalAggregator(posterior median, MajorityVote)"
+    ranks = pd.DataFrame({"task": [1, 1, 1, 2, 2, 2], "worker": [1, 2, 3] * 2, "label": [2, 3, 5, 4, 4, 4]})
+    assert summary.batch.agreement == pytest.approx(krippendorff_alpha(ranks, metric="ordinal"))
+    after = {h.public_id: h.max_assignments for h in hits.list_hits(runtime, requester.actor, limit=10).items}
+    assert after == {listed["the soup"]: 4, listed["the bread"]: 3}  # one more answer where it is unsure
 

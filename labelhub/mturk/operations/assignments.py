@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelhub.models import Assignment, AssignmentStatus
+from labelhub.models import ANSWERED_STATUSES, Assignment, AssignmentStatus
 from labelhub.mturk import pages, shapes
 from labelhub.mturk.errors import TurkError
 from labelhub.mturk.params import Params, given
@@ -13,7 +13,7 @@ from labelhub.services import assignments
 from labelhub.services.actors import Actor
 from labelhub.services.common import Page
 
-LISTED_STATUSES = tuple(s.value for s in assignments.REVIEWED)
+LISTED_STATUSES = tuple(s.value for s in ANSWERED_STATUSES)
 
 
 def list_assignments_for_hit(rt: Runtime, actor: Actor, p: Params) -> dict[str, Any]:
