@@ -1,16 +1,18 @@
-"""Server time of the requester's batch pages on PostgreSQL: the batch list and a batch's page at 1k,
-10k and 100k HITs in a batch, for a requester owning 1M HITs; goal p50 <= 50 ms and p99 <= 300 ms,
-beside Label Studio's median for a 100-task page of a 100k-task project (118-197 ms).
+"""Server time of the requester's pages on PostgreSQL: the batch list, and a batch's page, review queue
+and quality dashboard at 1k, 10k and 100k HITs in a batch, and the worker pages, for a requester owning
+1M HITs; goal p50 <= 50 ms and p99 <= 300 ms, beside Label Studio's median for a 100-task page of a
+100k-task project (118-197 ms).
 
 One requester's HITs are seeded in bulk (COPY) into a throwaway schema: the measured batches, the rest
 spread over other batches (older ones finished, the newest running), and HITs made without a batch
-over a few HIT types. HITs carry the counters and statuses their assignments would have left (the
-pages read the counters, never the assignments, so no assignment rows are written), 2% are gold, and
-every answered non-gold HIT has a consensus label. Each page is then requested in-process through the
-Flask app's test client, signed in as that requester: warm-up requests first, then ``--requests``
-timed ones (time.perf_counter around ``client.get``), with the SQL statements of each request counted
-and timed. For a page that misses the goal, its heaviest statements are listed and the three slowest
-shown with EXPLAIN ANALYZE.
+over a few HIT types. HITs carry the counters and statuses their assignments would have left, and the
+batches' HITs also get those assignment rows (by WORKERS workers, 80% agreeing with the consensus)
+and worker scores (one worker in ten at 50% accuracy), which the review queue, the dashboard and the
+worker pages read. 2% of the HITs are gold, and every answered non-gold HIT has a
+consensus label. Each page is then requested in-process through the Flask app's test client, signed in
+as that requester: warm-up requests first, then ``--requests`` timed ones (time.perf_counter around
+``client.get``), with the SQL statements of each request counted and timed. For a page that misses the
+goal, its heaviest statements are listed and the three slowest shown with EXPLAIN ANALYZE.
 
     python benchmarks/requester_pages.py --database postgresql+psycopg://postgres@127.0.0.1:5432/bench_d
     python benchmarks/requester_pages.py --hits 20000 --sizes 1000,10000 --requests 50    # a quick run
@@ -44,7 +46,7 @@ from sqlalchemy import Engine, event, insert, text  # noqa: E402
 import annotators  # noqa: E402
 from benchmarks.scratch import drop_database, engine_for, fresh_database, load_rows  # noqa: E402
 from labelhub import create_app, ids  # noqa: E402
-from labelhub.models import Batch, HITType, Marketplace, Requester  # noqa: E402
+from labelhub.models import Batch, HITType, Marketplace, Requester, Worker  # noqa: E402
 from labelhub.queueing import InlineBackend  # noqa: E402
 from labelhub.runtime import Runtime  # noqa: E402
 from labelhub.services import requester_pages  # noqa: E402
@@ -57,6 +59,7 @@ SCHEMA = "labelhub_requester_pages_bench"
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_d"
 LABELS = ("positive", "negative", "neutral")
 PER_HIT = 3
+WORKERS = 400  # who answered the measured batches' HITs
 GOLD_EVERY = 50  # 2% gold HITs
 CHUNK_HITS = 50_000
 HIT_TYPES = 5  # HIT types of the HITs made without a batch
@@ -64,7 +67,9 @@ GOAL_P50_MS, GOAL_P99_MS = 50.0, 300.0
 # Label Studio, measured: 118-197 ms median for a 100-task page of a project of 100k tasks.
 LABEL_STUDIO_MS = 118.0
 NOW = datetime.now(UTC).replace(microsecond=0)
-ENDPOINTS = ("requester_monitor.batches", "requester_monitor.batch", "requester_monitor.hit_type")
+ENDPOINTS = ("requester_monitor.batches", "requester_monitor.batch", "requester_monitor.hit_type",
+             "requester_review.queue", "requester_quality.dashboard", "requester_workers.workers",
+             "requester_workers.worker")
 
 
 # --- seeding ---------------------------------------------------------------------------------------------
@@ -110,6 +115,12 @@ HIT_COLUMNS = ["id", "public_id", "requester_id", "marketplace", "hit_type_id", 
                "max_assignments", "fee_per_assignment_micros", "status", "review_status", "created_at",
                "expires_at", "is_gold", "pending_count", "submitted_count", "approved_count", "rejected_count"]
 CONSENSUS_COLUMNS = ["id", "hit_id", "batch_id", "value", "confidence", "answers", "updated_at"]
+ASSIGNMENT_COLUMNS = ["id", "public_id", "hit_id", "worker_id", "status", "accepted_at", "deadline", "submitted_at",
+                      "auto_approval_at", "approved_at", "rejected_at", "answer"]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 @dataclass
@@ -119,13 +130,18 @@ class Seeder:
     draw: random.Random
     next_hit: int = 1
     next_label: int = 1
+    next_assignment: int = 1
+    workers: list[int] = field(default_factory=list)
+    answered_batches: set[int] = field(default_factory=set)  # batches whose assignment rows are written
     hits: list[list[object]] = field(default_factory=list)
     labels: list[list[object]] = field(default_factory=list)
+    assignments: list[list[object]] = field(default_factory=list)
 
     def hit(self, hit_type: int, batch: int | None, number: int, created: datetime, done: bool,
             running: bool) -> None:
         """One HIT of PER_HIT slots: answered (approved, a few rejected or awaiting review) or open
-        (some slots taken or submitted), with a consensus label when answered and not gold."""
+        (some slots taken or submitted), with a consensus label when answered and not gold, and in a
+        batch its assignment rows."""
         draw = self.draw
         gold = batch is not None and number % GOLD_EVERY == 0
         if done:
@@ -141,25 +157,48 @@ class Seeder:
         expires = NOW + timedelta(days=3) if running else created + timedelta(days=7)
         row = {"text": f"Review {number}: the delivery came {draw.choice(('early', 'late', 'on time'))} and the "
                        f"box was {draw.choice(('intact', 'dented', 'open'))}.", "row": number}
+        truth = draw.choice(LABELS)
         self.hits.append([self.next_hit, ids.new_id(), self.requester, "production", hit_type, batch,
                           f"<p>{row['text']}</p>", json.dumps(row), PER_HIT, 4_000, status, "NotReviewed",
                           created.isoformat(), expires.isoformat(), "t" if gold else "f", pending, submitted,
                           approved, rejected])
         if batch is not None and done and not gold:
-            self.labels.append([self.next_label, self.next_hit, batch, json.dumps(draw.choice(LABELS)),
+            self.labels.append([self.next_label, self.next_hit, batch, json.dumps(truth),
                                 round(draw.uniform(0.5, 1.0), 4), submitted + approved + rejected,
                                 created.isoformat()])
             self.next_label += 1
+        if batch in self.answered_batches:
+            statuses = ["Accepted"] * pending + ["Submitted"] * submitted + ["Approved"] * approved + \
+                       ["Rejected"] * rejected
+            for slot, state in enumerate(statuses):
+                self.answer(number, slot, state, created, truth)
         self.next_hit += 1
         if len(self.hits) >= CHUNK_HITS:
             self.flush()
+
+    def answer(self, number: int, slot: int, state: str, created: datetime, truth: str) -> None:
+        """One assignment of the HIT being written: its worker, times and label (80% the consensus)."""
+        draw = self.draw
+        accepted = created + timedelta(minutes=slot)
+        submitted = None if state == "Accepted" else accepted + timedelta(seconds=draw.randint(8, 90))
+        label = truth if draw.random() < 0.8 else draw.choice(LABELS)
+        decided = submitted + timedelta(hours=1) if submitted else None
+        self.assignments.append([
+            self.next_assignment, ids.new_id(), self.next_hit, self.workers[(number * PER_HIT + slot * 7) % WORKERS],
+            state, _iso(accepted), _iso(accepted + timedelta(minutes=10)), _iso(submitted),
+            _iso(submitted + timedelta(days=3)) if submitted else None,
+            _iso(decided) if state == "Approved" else None, _iso(decided) if state == "Rejected" else None,
+            None if submitted is None else json.dumps({"label": label})])
+        self.next_assignment += 1
 
     def flush(self) -> None:
         if self.hits:
             load_rows(self.engine, "hits", HIT_COLUMNS, self.hits)
         if self.labels:
             load_rows(self.engine, "consensus_labels", CONSENSUS_COLUMNS, self.labels)
-        self.hits, self.labels = [], []
+        if self.assignments:
+            load_rows(self.engine, "assignments", ASSIGNMENT_COLUMNS, self.assignments)
+        self.hits, self.labels, self.assignments = [], [], []
 
 
 def seed(engine: Engine, plans: list[Plan], batchless: int, draw: random.Random) -> tuple[Actor, list[str]]:
@@ -185,7 +224,10 @@ def seed(engine: Engine, plans: list[Plan], batchless: int, draw: random.Random)
                 template={"question": "<p>${text}</p>", "config": config}, hit_type_id=types[0][0],
                 created_at=plan.created_at, quality={"method": "ds"}, aggregation_method="ds",
                 aggregated_at=plan.created_at).returning(Batch.id)).scalar_one()
-    seeder = Seeder(engine, requester, draw)
+        conn.execute(insert(Worker), [{"public_id": ids.new_worker_id(), "name": f"bench-worker-{n}",
+                                       "password_hash": "-", "created_at": start} for n in range(WORKERS)])
+        workers = list(conn.execute(text("SELECT id FROM workers ORDER BY id")).scalars())
+    seeder = Seeder(engine, requester, draw, workers=workers, answered_batches={plan.id for plan in plans})
     for plan in plans:
         answered = int(plan.hits * plan.done)
         for number in range(plan.hits):
@@ -197,7 +239,14 @@ def seed(engine: Engine, plans: list[Plan], batchless: int, draw: random.Random)
                    running=number >= batchless * 0.5)
     seeder.flush()
     with engine.begin() as conn:
-        for table in ("hits", "consensus_labels"):
+        conn.execute(text(
+            "INSERT INTO worker_scores (batch_id, worker_id, n_answers, expected_correct, gold_answers, gold_correct, "
+            "run_length, run_disagreements, median_seconds, updated_at) "
+            "SELECT h.batch_id, a.worker_id, count(*), "
+            "CASE WHEN a.worker_id % 10 = 0 THEN 0.5 ELSE 0.85 END * count(*), 0, 0, 0, 0, 40, max(a.submitted_at) "
+            "FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.submitted_at IS NOT NULL "
+            "GROUP BY h.batch_id, a.worker_id"))
+        for table in ("hits", "consensus_labels", "assignments"):
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                               f"(SELECT coalesce(max(id), 1) FROM {table}))"))
     with engine.connect() as conn:
@@ -304,7 +353,10 @@ def pages(rt: Runtime, actor: Actor, plans: list[Plan], hit_types: list[str]) ->
         yield "HIT type page (no batch)", "HITs made without a batch", f"/requester/hit-types/{hit_types[0]}"
     middle = ("SELECT id FROM {0} WHERE batch_id = :batch ORDER BY id "
               "OFFSET (SELECT count(*) / 2 FROM {0} WHERE batch_id = :batch) LIMIT 1")
+    busiest_worker = ("SELECT w.public_id FROM worker_scores s JOIN workers w ON w.id = s.worker_id "
+                      "WHERE s.batch_id = :batch ORDER BY s.n_answers DESC, s.id LIMIT 1")
     with rt.engine.connect() as conn:
+        busiest = {plan.id: conn.execute(text(busiest_worker), {"batch": plan.id}).scalar_one() for plan in measured}
         middles = {(plan.id, table): encode_cursor(conn.execute(text(middle.format(table)), {"batch": plan.id})
                                                    .scalar_one())
                    for plan in measured for table in ("hits", "consensus_labels")}
@@ -316,6 +368,16 @@ def pages(rt: Runtime, actor: Actor, plans: list[Plan], hit_types: list[str]) ->
         yield "batch page, status=Assignable", scope, f"{url}?status=Assignable"
         yield "batch page, answers=unanswered", scope, f"{url}?answers=unanswered"
         yield "batch page, gold=gold", scope, f"{url}?gold=gold"
+        yield "review queue", scope, f"{url}/review"
+        yield "review queue, disagrees with the consensus", scope, f"{url}/review?disagrees=on"
+        yield "review queue, low-confidence HITs", scope, f"{url}/review?low_confidence=on"
+        yield "review queue, worker accuracy below 70%", scope, f"{url}/review?accuracy_below=70"
+        yield "review queue, one worker", scope, f"{url}/review?worker_id={busiest[plan.id]}"
+        yield "quality dashboard", scope, f"{url}/quality"
+    if measured:
+        yield "worker list", f"{WORKERS} workers", "/requester/workers"
+        yield "worker page", "answers in every batch", \
+            f"/requester/workers/{busiest[measured[0].id]}"
 
 
 def gist(statement: str) -> str:
