@@ -34,6 +34,7 @@ security.private_pages(bp)
 
 PAGE_SIZE = 25
 QUESTION_BLOCKS = 3  # question blocks the new-type form shows at first; ?questions=N shows more
+MORE_BLOCKS = "more_questions"  # the form's button that posts it back with more blocks, nothing created
 GRANTING = ("request", "auto", "test")
 # NotFoundError too: a worker or request named in the form (the type in the path is checked first).
 REFUSALS = (*requester_session.REFUSALS, NotFoundError, ConflictError)
@@ -44,11 +45,13 @@ def _rt() -> Runtime:
 
 
 def _blocks(form: MultiDict[str, str]) -> int:
-    """How many question blocks to show: the ones posted back, or ?questions=N, or QUESTION_BLOCKS."""
-    posted = [int(m.group(1)) for name in form if (m := re.fullmatch(r"question-(\d+)-text", name))]
-    wanted = request.args.get("questions", "")
-    shown = max(posted, default=int(wanted) if wanted.isdigit() else QUESTION_BLOCKS)
-    return max(1, min(shown, MAX_QUESTIONS))
+    """How many question blocks to show: the ones posted back or asked for (the "more" button, or
+    ?questions=N), else QUESTION_BLOCKS."""
+    shown = [int(m.group(1)) for name in form if (m := re.fullmatch(r"question-(\d+)-text", name))]
+    wanted = form.get(MORE_BLOCKS) or request.args.get("questions", "")
+    if wanted.isdigit():
+        shown.append(int(wanted))
+    return max(1, min(max(shown, default=QUESTION_BLOCKS), MAX_QUESTIONS))
 
 
 def _types_page(*, status: int = 200, problems: dict[str, str] | None = None):
@@ -102,6 +105,8 @@ def _new_type(form: MultiDict[str, str]) -> tuple[QualificationTypeSpec, Multipl
 @bp.post("/requester/qualification-types")
 @requester_required
 def create():
+    if request.form.get(MORE_BLOCKS):  # the form again with more question blocks, what was typed kept
+        return _types_page()
     try:
         spec, test = _new_type(request.form)
         made = qualification_tests.create_type(_rt(), signed_in_requester(), spec, test)

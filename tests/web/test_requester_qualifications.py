@@ -195,3 +195,12 @@ def test_forms_need_the_csrf_token(runtime, browser):
     response = browser.post(TYPES, data={"name": "Careful", "description": "x"})
 
     assert response.status_code == 400 and _types(runtime) == 0
+
+
+def test_more_question_blocks_keep_what_was_typed_and_create_nothing(runtime, browser):
+    response = _post(browser, TYPES, {"name": "Colours", "granting": "test", "more_questions": "6"} | TWO_QUESTIONS)
+
+    page = text_of(response)
+    assert response.status_code == 200 and _types(runtime) == 0
+    assert 'id="question-6-text"' in page and 'id="question-7-text"' not in page
+    assert ">Which word is a colour?</textarea>" in page and 'value="Green"' in page and 'value="Colours"' in page
